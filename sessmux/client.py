@@ -1,0 +1,133 @@
+"""Talking to masters: one request, or a status query of many at once.
+
+Does I/O on Unix sockets.  Lenient where listing (a dead socket is skipped
+and removed), loud where targeted (:class:`~sessmux.errors.NoSession`).
+No call waits on one master longer than its timeout, so a stopped or
+stuck master can delay a tool but never hang it.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import time
+
+from sessmux import protocol
+from sessmux.errors import NoSession, SessError
+from sessmux.names import is_valid
+from sessmux.paths import socket_path
+
+TIMEOUT = 5.0
+LIST_TIMEOUT = 1.0
+
+
+def connect(directory: str, name: str, timeout: float = TIMEOUT) -> socket.socket:
+    """A connection to session ``name``'s master, greeted."""
+    path = socket_path(directory, name)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(path)
+    except ConnectionRefusedError:
+        sock.close()
+        _remove_stale(path)
+        raise NoSession(name) from None
+    except OSError:
+        sock.close()
+        raise NoSession(name) from None
+    sock.sendall(protocol.encode(protocol.hello()))
+    return sock
+
+
+def _remove_stale(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def receive(sock: socket.socket, decoder: protocol.Decoder, name: str) -> protocol.Message:
+    """The next message from a master (blocking, within the socket's timeout)."""
+    while True:
+        try:
+            data = sock.recv(65536)
+        except TimeoutError:
+            raise SessError(f"session {name} refuses to respond", 2, "weird") from None
+        except OSError:
+            data = b""
+        if not data:
+            raise SessError(f"session {name} refuses to respond", 2, "weird")
+        msgs = decoder.feed(data)
+        if msgs:
+            # A request gets exactly one reply; later frames are not ours.
+            return msgs[0]
+
+
+def request(directory: str, name: str, msg: protocol.Message) -> protocol.Message:
+    """Send one request and return the master's reply."""
+    sock = connect(directory, name)
+    try:
+        try:
+            sock.sendall(protocol.encode(msg))
+        except OSError:
+            raise SessError(f"session {name} refuses to listen", 2, "weird") from None
+        return receive(sock, protocol.Decoder(), name)
+    finally:
+        sock.close()
+
+
+def session_names(directory: str) -> list[str]:
+    """Names of the sockets in ``directory`` (unsorted, as a listing finds them)."""
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return []
+    return [n for n in entries if is_valid(n)]
+
+
+def statuses(directory: str, timeout: float = LIST_TIMEOUT) -> list[protocol.Message]:
+    """Status of every session in ``directory``, queried concurrently.
+
+    Stale sockets are removed; masters that do not answer in time are
+    skipped (pty 4.0 ``sesslist``: any failure skips that entry).
+    """
+    pending: dict[int, tuple[str, socket.socket, protocol.Decoder]] = {}
+    query = protocol.encode(protocol.hello()) + protocol.encode({"t": "status"})
+    for name in session_names(directory):
+        path = os.path.join(directory, name)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            sock.connect(path)
+            sock.send(query)
+        except ConnectionRefusedError:
+            sock.close()
+            _remove_stale(path)
+            continue
+        except OSError:
+            sock.close()
+            continue
+        pending[sock.fileno()] = (name, sock, protocol.Decoder())
+    found: list[protocol.Message] = []
+    deadline = time.monotonic() + timeout
+    while pending:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        ready, _, _ = select.select(list(pending), [], [], left)
+        for fd in ready:
+            name, sock, decoder = pending[fd]
+            try:
+                data = sock.recv(65536)
+                msgs = decoder.feed(data) if data else None
+            except (OSError, protocol.ProtocolError):
+                msgs = None
+            if msgs is None or msgs:
+                del pending[fd]
+                sock.close()
+                if msgs and msgs[0].get("t") == "status":
+                    found.append(msgs[0])
+    for _, sock, _ in pending.values():
+        sock.close()
+    return found

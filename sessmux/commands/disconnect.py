@@ -1,0 +1,29 @@
+"""``disconnect``: disconnect a session, synchronously (pty 4.0)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from sessmux import cli, client, paths
+from sessmux.errors import SessError
+
+USAGE = "usage: disconnect [-s name]"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    return cli.run("disconnect", USAGE, lambda: _disconnect(args))
+
+
+def _disconnect(argv: Sequence[str]) -> int:
+    opts, rest = cli.parse(argv, "s:", USAGE)
+    if rest:
+        raise cli.Usage(f"unexpected argument {rest[0]!r}")
+    name = cli.target("disconnect", dict(opts).get("-s"))
+    reply = client.request(paths.session_dir(create=False), name, {"t": "disconnect"})
+    if reply["t"] == "ok":
+        return 0
+    if reply.get("msg") == "already disconnected":
+        raise SessError(f"session {name} already disconnected", level="warning")
+    raise SessError(f"session {name}: {reply.get('msg', 'refuses to disconnect')}")

@@ -1,0 +1,37 @@
+"""``reconnect``: set where this connection goes when its session is done.
+
+Deferred, as in pty 4.0: it only sets the session's reconnect target;
+the signaller follows it when the session exits, is disconnected or
+killed.  With no target it clears it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from sessmux import cli, client, names, paths
+from sessmux.errors import SessError
+
+USAGE = "usage: reconnect [-s name] [target]"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    return cli.run("reconnect", USAGE, lambda: _reconnect(args))
+
+
+def _reconnect(argv: Sequence[str]) -> int:
+    opts, rest = cli.parse(argv, "s:", USAGE)
+    if len(rest) > 1:
+        raise cli.Usage(f"unexpected argument {rest[1]!r}")
+    name = cli.target("reconnect", dict(opts).get("-s"))
+    goal = names.check(rest[0]) if rest else None
+    reply = client.request(paths.session_dir(create=False), name, {"t": "reco", "target": goal})
+    if reply["t"] != "ok":
+        raise SessError(f"session {name} not connected")
+    if goal:
+        sys.stderr.write(f"reconnect: will connect to session {goal} when session {name} is done\n")
+    else:
+        sys.stderr.write(f"reconnect: will not reconnect when session {name} is done\n")
+    return 0

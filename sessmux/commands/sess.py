@@ -1,0 +1,82 @@
+"""``sess``: start a session and connect to it (pty 4.0 ``pty -s``)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import termios
+from collections.abc import Sequence
+
+from sessmux import cli, paths, spawn
+from sessmux.errors import SessError
+from sessmux.signaller import Hangup, Signaller
+from sessmux.ttyio import Attrs, get_winsize
+
+USAGE = "usage: sess [-qQv] [-d] [-b size] [program [arg ...]]"
+DEFAULT_BUFFER = 256 * 1024
+
+
+def parse_size(text: str) -> int:
+    """``65536``, ``64k``, ``16M`` → bytes (0 disables the replay buffer)."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    scale = units.get(text[-1:].lower(), 1)
+    digits = text[:-1] if scale > 1 else text
+    if not digits.isdigit():
+        raise cli.Usage(f"bad buffer size {text!r}")
+    return int(digits) * scale
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    return cli.run("sess", USAGE, lambda: _sess(args))
+
+
+def _sess(argv: Sequence[str]) -> int:
+    opts, program = cli.parse(argv, "qQvdb:", USAGE)
+    quiet = verbose = detached = False
+    ring = DEFAULT_BUFFER
+    for opt, value in opts:
+        if opt == "-q":
+            quiet, verbose = True, False
+        elif opt == "-Q":
+            quiet = verbose = False
+        elif opt == "-v":
+            quiet, verbose = False, True
+        elif opt == "-d":
+            detached = True
+        elif opt == "-b":
+            ring = parse_size(value)
+    if not program:
+        program = [os.environ.get("SHELL") or "/bin/sh"]
+    directory = paths.session_dir()
+    attrs: Attrs | None = None
+    size: tuple[int, int] | None = None
+    if not detached:
+        for fd in (0, 1):
+            if os.isatty(fd):
+                attrs = attrs or termios.tcgetattr(fd)
+                size = size or get_winsize(fd)
+    name, _ = spawn.start(
+        directory, program, dict(os.environ), attrs, size or (24, 80), ring,
+        log_path=os.environ.get("SESSMUX_LOG"),
+    )
+    signaller = Signaller(directory, "sess", quiet=quiet, detached=detached)
+    if verbose:
+        signaller.say("info", f"using session {name}")
+    return follow(signaller, name, first=True)
+
+
+def follow(signaller: Signaller, name: str, first: bool) -> int:
+    """Run the signaller; a hang-up ends us by the same signal (pty 4.0)."""
+    try:
+        return signaller.run(name, first=first)
+    except Hangup as h:
+        import signal
+
+        signal.signal(h.sig, signal.SIG_DFL)
+        os.kill(os.getpid(), h.sig)
+        raise SessError(f"killed by signal {h.sig}", 128 + h.sig) from None
+    except SessError as e:
+        signaller.say(e.level, e.message)
+        e.level = "silent"
+        raise

@@ -1,0 +1,33 @@
+"""``sesskill``: end a session at once; its program gets a HUP (pty 4.0)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from sessmux import cli, client, paths
+from sessmux.errors import SessError
+
+USAGE = "usage: sesskill -y [-m] [-s name]"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    return cli.run("sesskill", USAGE, lambda: _sesskill(args))
+
+
+def _sesskill(argv: Sequence[str]) -> int:
+    opts, rest = cli.parse(argv, "yms:", USAGE)
+    if rest:
+        raise cli.Usage(f"unexpected argument {rest[0]!r}")
+    flags = dict(opts)
+    name = cli.target("sesskill", flags.get("-s"))
+    if "-y" not in flags:
+        raise SessError("-y not specified, so no action taken")
+    if name == os.environ.get("PTY") and "-m" not in flags:
+        raise SessError("that session is us, and -m not specified, so no action taken")
+    reply = client.request(paths.session_dir(create=False), name, {"t": "kill"})
+    if reply["t"] != "ok":
+        raise SessError(f"session {name} refuses to die")
+    return 0

@@ -1,0 +1,40 @@
+"""``sesslist``: one line per session of this user (pty 4.0 format)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from sessmux import cli, client, paths
+from sessmux.names import visible
+from sessmux.protocol import Message
+
+USAGE = "usage: sesslist"
+
+
+def format_status(st: Message) -> str:
+    """``session XY pid M slave S connected|disconnected[ (will drop into ZZ)][: name]``."""
+    line = f"session {st['name']} pid {st['pid']} slave {st['slave']}"
+    line += " connected" if st.get("connected") else " disconnected"
+    if st.get("exited") is not None:
+        line += f" (exited, status {st['exited']})"
+    if st.get("reco"):
+        line += f" (will drop into {st['reco']})"
+    if st.get("longname"):
+        line += f": {visible(str(st['longname']))}"
+    return line
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    return cli.run("sesslist", USAGE, lambda: _sesslist(args))
+
+
+def _sesslist(argv: Sequence[str]) -> int:
+    _, rest = cli.parse(argv, "", USAGE)
+    if rest:
+        raise cli.Usage(f"unexpected argument {rest[0]!r}")
+    directory = paths.session_dir(create=False)
+    for st in client.statuses(directory):
+        print(format_status(st))
+    return 0

@@ -1,0 +1,34 @@
+"""``sessname``: show or set a session's long name (pty 4.0)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from sessmux import cli, client, paths
+from sessmux.errors import SessError
+from sessmux.names import visible
+
+USAGE = "usage: sessname [-s name] [long name]"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    return cli.run("sessname", USAGE, lambda: _sessname(args))
+
+
+def _sessname(argv: Sequence[str]) -> int:
+    opts, rest = cli.parse(argv, "s:", USAGE)
+    name = cli.target("sessname", dict(opts).get("-s"))
+    directory = paths.session_dir(create=False)
+    if rest:
+        reply = client.request(directory, name, {"t": "setname", "name": " ".join(rest)})
+        if reply["t"] != "ok":
+            raise SessError(f"session {name} refuses to change")
+        return 0
+    reply = client.request(directory, name, {"t": "status"})
+    if reply["t"] != "status":
+        raise SessError(f"session {name} is being quiet", level="weird")
+    longname = str(reply.get("longname") or "")
+    print(f"session {name}: {visible(longname)}" if longname else f"session {name}")
+    return 0

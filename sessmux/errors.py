@@ -1,0 +1,50 @@
+"""Errors and exit codes shared by every sessmux command.
+
+No I/O.  A command catches :class:`SessError` at its boundary, prints
+``prog: level: message`` and returns :attr:`SessError.code`.  The codes
+are pty 4.0's (``ptyerr.h``) so scripts written for it keep working.
+"""
+
+from __future__ import annotations
+
+USAGE = 1  # bad option or arguments
+TOOL = 2  # every error of disconnect, reconnect, sessname, sesslist, sesskill
+NO_TTY = 2  # sess: cannot find controlling tty
+DIRECTORY = 8  # session directory missing, unusable or unsafe
+INTERNAL = 10  # cannot fork, create a pipe or a pty
+COMMS = 11  # signaller having trouble talking to its master
+ELSEWHERE = 16  # session already connected somewhere else
+NO_SESSION = 17  # signaller cannot reach the session
+
+
+class SessError(Exception):
+    """A failure to report to the user as one line, with an exit code."""
+
+    def __init__(self, message: str, code: int = TOOL, level: str = "fatal") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.level = level
+
+
+class BadName(SessError):
+    """A session name that is not a valid name (never turned into a path)."""
+
+    def __init__(self, name: str) -> None:
+        from sessmux.names import visible
+
+        super().__init__(f"bad session name {visible(name)!s}", TOOL)
+
+
+class UnsafeDirectory(SessError):
+    """The session directory is group/other accessible or not ours."""
+
+    def __init__(self, path: str, why: str) -> None:
+        super().__init__(f"unsafe permissions on session directory {path}: {why}", DIRECTORY)
+
+
+class NoSession(SessError):
+    """Nothing answers at that session's socket."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"cannot find session {name}; if it exists, do you own it?", TOOL)

@@ -1,0 +1,70 @@
+"""The replay buffer: the last N bytes of a session's output, by offset.
+
+No I/O.  Every byte the program writes gets an absolute offset; the ring
+keeps the newest ``capacity`` of them (DESIGN §4).  Chunks are kept as
+they were read, so appending costs no copy; memory stays within
+``capacity`` plus one chunk.
+
+>>> r = Ring(8)
+>>> r.append(b"hello "); r.append(b"world")
+>>> r.end, r.start, r.since(6), r.since(0)
+(11, 3, b'world', None)
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+
+class Ring:
+    """Output kept for replay, addressed by absolute offset."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = max(0, capacity)
+        self._chunks: deque[bytes] = deque()
+        self._size = 0
+        self.end = 0  # offset just past the newest byte
+
+    @property
+    def start(self) -> int:
+        """Offset of the oldest byte still held."""
+        return self.end - self._size
+
+    def append(self, data: bytes) -> None:
+        """Record ``data`` as the next bytes of output."""
+        self.end += len(data)
+        if self.capacity == 0:
+            return
+        if len(data) >= self.capacity:
+            self._chunks.clear()
+            self._chunks.append(data[-self.capacity :])
+            self._size = self.capacity
+            return
+        self._chunks.append(data)
+        self._size += len(data)
+        while self._size - len(self._chunks[0]) >= self.capacity:
+            self._size -= len(self._chunks.popleft())
+        excess = self._size - self.capacity
+        if excess > 0:
+            self._chunks[0] = self._chunks[0][excess:]
+            self._size -= excess
+
+    def since(self, offset: int) -> bytes | None:
+        """The bytes after ``offset``, or None if some have left the ring."""
+        if offset >= self.end:
+            return b""
+        if offset < self.start:
+            return None
+        skip = offset - self.start
+        out = bytearray()
+        for chunk in self._chunks:
+            if skip >= len(chunk):
+                skip -= len(chunk)
+                continue
+            out += chunk[skip:]
+            skip = 0
+        return bytes(out)
+
+    def tail(self) -> bytes:
+        """Everything still held."""
+        return b"".join(self._chunks)

@@ -1,0 +1,224 @@
+"""The signaller: the process the user's shell waits on, one per connection.
+
+Does I/O.  It passes its own stdin and stdout to the session's master and
+then only steers: it keeps the terminal in raw mode while connected and
+gives it back on every exit path, forwards window-size changes, mirrors
+the program's stops so the shell says "Stopped", holds the deferred
+reconnect target, and decides when to exit and with which status
+(pty 4.0 ``ptysigler.c``; DESIGN §1 and §5).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import socket
+from collections.abc import Mapping
+
+from sessmux import client, protocol
+from sessmux.errors import COMMS, ELSEWHERE, NO_SESSION, NoSession, SessError
+from sessmux.ttyio import TerminalGuard, get_winsize
+
+HANGUPS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)
+
+
+class Hangup(Exception):
+    """A hang-up signal: restore the terminal, then die of the signal."""
+
+    def __init__(self, sig: int) -> None:
+        super().__init__(sig)
+        self.sig = sig
+
+
+def _raise_hangup(sig: int, frame: object) -> None:
+    raise Hangup(sig)
+
+
+def remote_of(env: Mapping[str, str]) -> str:
+    """Where this connection comes from, for sesswhere (SSH's own variables)."""
+    for var in ("SSH_CONNECTION", "SSH_CLIENT"):
+        fields = env.get(var, "").split()
+        if len(fields) >= 2:
+            return f"{fields[0]} port {fields[1]}"
+    return ""
+
+
+class Signaller:
+    """One connection's steering process."""
+
+    def __init__(
+        self,
+        directory: str,
+        prog: str = "sess",
+        quiet: bool = False,
+        detached: bool = False,
+        env: Mapping[str, str] | None = None,
+        stdin: int = 0,
+        stdout: int = 1,
+        stderr: int = 2,
+    ) -> None:
+        self.directory = directory
+        self.prog = prog
+        self.quiet = quiet
+        self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
+        self.env = os.environ if env is None else env
+        self.tty_fd = stdin if not detached and os.isatty(stdin) else None
+        size_fds = [fd for fd in (stdin, stdout) if os.isatty(fd)]
+        self.size_fd = None if detached or not size_fds else size_fds[0]
+        self.reco: str | None = None
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_w, False)
+
+    def say(self, level: str, text: str) -> None:
+        """pty 4.0's messages: ``sess: level: text`` with CRLF (the tty may be raw)."""
+        if self.quiet and level != "fatal":
+            return
+        try:
+            os.write(self.stderr, f"{self.prog}: {level}: {text}\r\n".encode())
+        except OSError:
+            pass
+
+    def size(self) -> tuple[int, int] | None:
+        return get_winsize(self.size_fd) if self.size_fd is not None else None
+
+    def attach(self, name: str) -> tuple[socket.socket, protocol.Decoder]:
+        """Pass our stdin and stdout to ``name``'s master."""
+        sock = client.connect(self.directory, name)
+        size = self.size()
+        msg = {
+            "t": "attach",
+            "mode": "rw",
+            "force": False,
+            "tty": os.isatty(self.stdout),
+            "rows": size[0] if size else 0,
+            "cols": size[1] if size else 0,
+            "remote": remote_of(self.env),
+        }
+        decoder = protocol.Decoder()
+        try:
+            socket.send_fds(sock, [protocol.encode(msg)], [self.stdin, self.stdout])
+            reply = client.receive(sock, decoder, name)
+        except (OSError, SessError, protocol.ProtocolError):
+            sock.close()
+            raise SessError("signaller having trouble", COMMS) from None
+        if reply["t"] == "attached":
+            sock.settimeout(None)
+            return sock, decoder
+        sock.close()
+        if reply.get("code") == ELSEWHERE:
+            raise SessError("session already connected somewhere else", ELSEWHERE)
+        raise SessError("signaller having trouble", COMMS)
+
+    def run(self, name: str, first: bool = True) -> int:
+        """Connect to ``name`` and steer until there is nothing to follow."""
+        old = {sig: signal.signal(sig, _raise_hangup) for sig in HANGUPS}
+        old[signal.SIGWINCH] = signal.signal(signal.SIGWINCH, lambda s, f: None)
+        old_wakeup = signal.set_wakeup_fd(self.wake_w)
+        try:
+            with TerminalGuard((self.stdin, self.stdout), self.tty_fd) as guard:
+                guard.raw()
+                return self._follow(name, first, guard)
+        finally:
+            signal.set_wakeup_fd(old_wakeup)
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
+
+    def _follow(self, name: str, first: bool, guard: TerminalGuard) -> int:
+        while True:
+            if not first:
+                self.say("info", f"reconnecting to {name}")
+            try:
+                sock, decoder = self.attach(name)
+            except NoSession:
+                if first:
+                    raise SessError(
+                        "signaller cannot connect; master may still be running; use sesslist"
+                        " to check, then try sesskill or reconnect later",
+                        NO_SESSION,
+                    ) from None
+                raise SessError(
+                    f"signaller cannot reconnect to session {name}; does it exist?", NO_SESSION
+                ) from None
+            if not first:
+                self.say("info", f"successfully connected to {name}")
+            first = False
+            try:
+                code = self._serve(sock, decoder, guard, name)
+            finally:
+                sock.close()
+            if self.reco is None:
+                return code
+            name, self.reco = self.reco, None
+
+    def _serve(
+        self, sock: socket.socket, decoder: protocol.Decoder, guard: TerminalGuard, name: str
+    ) -> int:
+        """Steer one connection; return the exit code it ends with."""
+        while True:
+            ready, _, _ = select.select([sock.fileno(), self.wake_r], [], [])
+            if self.wake_r in ready:
+                sigs = os.read(self.wake_r, 64)
+                if signal.SIGWINCH in sigs:
+                    self.send_size(sock, force=False)
+            if sock.fileno() not in ready:
+                continue
+            try:
+                data = sock.recv(65536)
+                msgs = decoder.feed(data) if data else None
+            except (OSError, protocol.ProtocolError):
+                msgs = None
+            if msgs is None:
+                # pty 4.0: losing the master counts as a disconnect.
+                return 0
+            for msg in msgs:
+                kind = msg["t"]
+                if kind == "reco":
+                    self.reco = msg.get("target") or None
+                elif kind == "stopped":
+                    self.mirror_stop(int(msg["sig"]), guard, sock)
+                elif kind == "exited":
+                    return int(msg["code"])
+                elif kind == "disconnected":
+                    return 0
+                elif kind == "killed":
+                    return 128 + signal.SIGHUP
+                elif kind == "takenover":
+                    self.say("info", f"session {name} was taken over by another connection")
+                    return 0
+
+    def send_size(self, sock: socket.socket, force: bool) -> None:
+        size = self.size()
+        if size:
+            msg = {"t": "winsize", "rows": size[0], "cols": size[1], "force": force}
+            try:
+                sock.sendall(protocol.encode(msg))
+            except OSError:
+                pass
+
+    def mirror_stop(self, sig: int, guard: TerminalGuard, sock: socket.socket) -> None:
+        """The program stopped: stop ourselves the same way, then continue it."""
+        if self.tty_fd is None:
+            return  # pty 4.0 -J: without a terminal the stop is not mirrored
+        guard.restore()
+        previous = signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+        signal.signal(sig, previous)
+        # Continued in the background: stop again until brought to the front.
+        while _in_background(self.tty_fd):
+            ttou = signal.signal(signal.SIGTTOU, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTTOU)
+            signal.signal(signal.SIGTTOU, ttou)
+        guard.raw()
+        try:
+            sock.sendall(protocol.encode({"t": "cont"}))
+        except OSError:
+            return
+        self.send_size(sock, force=False)
+
+
+def _in_background(fd: int) -> bool:
+    try:
+        return os.tcgetpgrp(fd) != os.getpgrp()
+    except OSError:
+        return False

@@ -1,0 +1,237 @@
+"""Starting a session: the master daemon and the program under it.
+
+Does I/O (fork, setsid, pty).  ``start`` forks twice so the master is a
+daemon that no shell waits for, detached from every terminal, ignoring
+HUP/INT/QUIT/TSTP.  The master is the pty's session leader; the program
+runs in a process group of its own that is the pty's foreground group, so
+a ^Z stops it and the master sees the stop (DESIGN §1).  Until the first
+connection the program waits on a gate, as in pty 4.0, so that
+``sess reconnect xx`` finds its session connected.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import signal
+import socket
+import termios
+import traceback
+from collections.abc import Mapping, Sequence
+
+from sessmux import names
+from sessmux.errors import DIRECTORY, INTERNAL, SessError
+from sessmux.master import Master
+from sessmux.ttyio import Attrs, set_winsize
+
+MASTER_IGNORES = (
+    signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP,
+    signal.SIGTTIN, signal.SIGTTOU, signal.SIGPIPE, signal.SIGUSR1, signal.SIGUSR2,
+)
+
+
+def default_attrs() -> Attrs:
+    """Sane pty modes for a session started without a terminal (pty 4.0 ttydfl)."""
+    master, slave = pty.openpty()
+    try:
+        attrs = termios.tcgetattr(slave)
+    finally:
+        os.close(master)
+        os.close(slave)
+    cc = attrs[6]
+    for key, ch in (
+        ("VERASE", 0x7F), ("VKILL", 0x15), ("VINTR", 0x03), ("VQUIT", 0x1C),
+        ("VSTART", 0x11), ("VSTOP", 0x13), ("VEOF", 0x04), ("VSUSP", 0x1A),
+        ("VREPRINT", 0x12), ("VDISCARD", 0x0F), ("VWERASE", 0x17), ("VLNEXT", 0x16),
+    ):
+        cc[getattr(termios, key)] = bytes([ch])
+    attrs[0] |= termios.ICRNL | termios.IXON
+    attrs[1] |= termios.OPOST | termios.ONLCR
+    attrs[3] |= termios.ISIG | termios.ICANON | termios.ECHO | termios.ECHOE | termios.ECHOK
+    return attrs
+
+
+def claim(directory: str, name: str | None) -> tuple[str, socket.socket]:
+    """Bind the session's socket; binding is what makes a name ours."""
+    wanted = [names.check(name)] if name else names.candidates(_taken(directory))
+    for candidate in wanted:
+        path = os.path.join(directory, candidate)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(path)
+        except OSError:
+            sock.close()
+            if _stale(path):
+                os.unlink(path)
+                return claim(directory, candidate)
+            continue
+        sock.listen(16)
+        return candidate, sock
+    if name:
+        raise SessError(f"session {name} already exists", 2)
+    raise SessError("no session names available", 5)
+
+
+def _taken(directory: str) -> list[str]:
+    try:
+        return os.listdir(directory)
+    except OSError:
+        return []
+
+
+def _stale(path: str) -> bool:
+    """A socket nobody listens on: its master died."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return False
+
+
+def start(
+    directory: str,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    attrs: Attrs | None,
+    size: tuple[int, int] | None,
+    ring_size: int,
+    name: str | None = None,
+    gate: bool = True,
+    log_path: str | None = None,
+) -> tuple[str, int]:
+    """Start a session; return its name and the master's pid.
+
+    Raises :class:`SessError` with the master's own report if it fails.
+    """
+    report_r, report_w = os.pipe()
+    try:
+        child = os.fork()
+    except OSError as e:
+        raise SessError(f"cannot fork: {e.strerror}", INTERNAL) from None
+    if child == 0:
+        os.close(report_r)
+        try:
+            if os.fork() != 0:
+                os._exit(0)
+            os.setsid()  # the master leads the pty's session, away from ours
+            _master(report_w, directory, argv, env, attrs, size, ring_size, name, gate, log_path)
+        except BaseException as e:
+            _report(report_w, f"err {INTERNAL} master failed to start: {e}")
+        os._exit(0)
+    os.close(report_w)
+    os.waitpid(child, 0)
+    with os.fdopen(report_r, "rb") as f:
+        # One line; the program holds a copy of the pipe until it execs.
+        answer = f.readline().decode("utf-8", "replace")
+    if answer.startswith("ok "):
+        got, pid = answer[3:].split()
+        return got, int(pid)
+    if answer.startswith("err "):
+        code, _, text = answer[4:].partition(" ")
+        raise SessError(text.strip(), int(code))
+    raise SessError("master died before it was ready", INTERNAL)
+
+
+def _report(fd: int, text: str) -> None:
+    try:
+        os.write(fd, text.replace("\n", " ").encode() + b"\n")
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _master(
+    report: int,
+    directory: str,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    attrs: Attrs | None,
+    size: tuple[int, int] | None,
+    ring_size: int,
+    name: str | None,
+    gate: bool,
+    log_path: str | None,
+) -> None:
+    for sig in MASTER_IGNORES:
+        signal.signal(sig, signal.SIG_IGN)
+    try:
+        name, listener = claim(directory, name)
+    except SessError as e:
+        _report(report, f"err {e.code} {e.message}")
+        os._exit(0)
+    except OSError as e:
+        _report(report, f"err {DIRECTORY} cannot create socket in {directory}: {e.strerror}")
+        os._exit(0)
+    master_fd, slave_fd = pty.openpty()
+    termios.tcsetattr(slave_fd, termios.TCSANOW, attrs or default_attrs())
+    if size:
+        set_winsize(slave_fd, *size)
+    import fcntl
+
+    fcntl.ioctl(slave_fd, termios.TIOCSCTTY, 0)
+    gate_r, gate_w = os.pipe() if gate else (-1, -1)
+    child_env = dict(env, PTY=name, SESSMUX_DIR=directory)
+    pid = os.fork()
+    if pid == 0:
+        _program(slave_fd, gate_r, argv, child_env)
+    _try_setpgid(pid)  # both sides set it: no race with tcsetpgrp
+    try:
+        os.tcsetpgrp(slave_fd, pid)
+    except OSError:
+        pass
+    os.close(slave_fd)
+    if gate:
+        os.close(gate_r)
+    log_fd = -1
+    if log_path:
+        log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    os.chdir("/")
+    _report(report, f"ok {name} {os.getpid()}")
+    master = Master(name, directory, listener, master_fd, pid, gate_w, ring_size, log_fd)
+    try:
+        master.run()
+    except BaseException:
+        master.log("crashed: " + traceback.format_exc())
+        master.cleanup()
+    os._exit(0)
+
+
+def _try_setpgid(pid: int) -> None:
+    try:
+        os.setpgid(pid, pid)
+    except OSError:
+        pass
+
+
+def _program(slave_fd: int, gate_r: int, argv: Sequence[str], env: Mapping[str, str]) -> None:
+    """In the child: become the pty's foreground job, wait for the gate, exec."""
+    try:
+        os.setpgid(0, 0)
+        signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+        os.tcsetpgrp(slave_fd, os.getpid())
+        for sig in (*MASTER_IGNORES, signal.SIGCHLD):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.set_wakeup_fd(-1)
+        if gate_r >= 0:
+            while True:
+                try:
+                    os.read(gate_r, 1)
+                    break
+                except InterruptedError:
+                    continue
+        for fd in (0, 1, 2):
+            os.dup2(slave_fd, fd)
+        os.closerange(3, 1 << 16)
+        os.execvpe(argv[0], list(argv), dict(env))
+    except OSError as e:
+        os.write(2, f"sess: fatal: cannot run {argv[0]}: {e.strerror}\r\n".encode())
+    os._exit(127)

@@ -1,0 +1,130 @@
+"""Terminal helpers for the signaller: raw mode, window size, fd flags.
+
+Does I/O on the fds it is given.  ``TerminalGuard`` is the one place that
+changes a user's terminal, and it gives everything back on exit, whatever
+the exit path (STYLE habit 7): tty modes and the ``O_NONBLOCK`` flag, which
+lives on the open file description shared with the user's shell.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import struct
+import termios
+from types import TracebackType
+from typing import Any
+
+_WINSZ = struct.Struct("HHHH")
+
+Attrs = list[Any]  # termios.tcgetattr's list: flags, speeds, control chars
+
+
+def get_winsize(fd: int) -> tuple[int, int] | None:
+    """(rows, cols) of the terminal on ``fd``, or None if it is not one."""
+    try:
+        rows, cols, _, _ = _WINSZ.unpack(fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8))
+    except OSError:
+        return None
+    return (rows, cols) if rows and cols else None
+
+
+def set_winsize(fd: int, rows: int, cols: int) -> None:
+    """Set the window size of the terminal (or pty master) on ``fd``."""
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, _WINSZ.pack(rows, cols, 0, 0))
+
+
+def make_raw(attrs: Attrs) -> Attrs:
+    """pty 4.0's "zero mode": no echo, no line editing, no signals, 8 bits."""
+    new = list(attrs)
+    iflag, oflag, cflag, lflag = (int(x) for x in new[:4])
+    iflag &= ~(
+        termios.IGNBRK | termios.BRKINT | termios.PARMRK | termios.ISTRIP
+        | termios.INLCR | termios.IGNCR | termios.ICRNL | termios.IXON
+    )
+    oflag &= ~termios.OPOST
+    cflag = (cflag & ~(termios.CSIZE | termios.PARENB)) | termios.CS8
+    lflag &= ~(termios.ECHO | termios.ECHONL | termios.ICANON | termios.ISIG | termios.IEXTEN)
+    new[:4] = [iflag, oflag, cflag, lflag]
+    cc = list(new[6])
+    cc[termios.VMIN] = 1
+    cc[termios.VTIME] = 0
+    new[6] = cc
+    return new
+
+
+class TerminalGuard:
+    """Save a terminal's modes and fd flags; restore them on every exit path.
+
+    ``raw()`` and ``restore()`` may be called repeatedly (job control).
+    """
+
+    def __init__(self, fds: tuple[int, ...], tty_fd: int | None) -> None:
+        self.fds = fds
+        self.tty_fd = tty_fd
+        self.saved_attrs: Attrs | None = None
+        self.saved_flags = {fd: _getfl(fd) for fd in fds}
+        if tty_fd is not None:
+            try:
+                self.saved_attrs = termios.tcgetattr(tty_fd)
+            except termios.error:
+                self.tty_fd = None
+
+    def raw(self) -> None:
+        """Put the terminal in zero mode."""
+        if self.tty_fd is not None and self.saved_attrs is not None:
+            termios.tcsetattr(self.tty_fd, termios.TCSAFLUSH, make_raw(self.saved_attrs))
+
+    def restore(self) -> None:
+        """Give back the modes and flags saved at the start."""
+        for fd, flags in self.saved_flags.items():
+            if flags is not None and _getfl(fd) != flags:
+                try:
+                    fcntl.fcntl(fd, fcntl.F_SETFL, flags)
+                except OSError:
+                    pass
+        if self.tty_fd is not None and self.saved_attrs is not None:
+            try:
+                termios.tcsetattr(self.tty_fd, termios.TCSADRAIN, self.saved_attrs)
+            except termios.error:
+                pass
+
+    def __enter__(self) -> TerminalGuard:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.restore()
+
+
+def _getfl(fd: int) -> int | None:
+    try:
+        return fcntl.fcntl(fd, fcntl.F_GETFL)
+    except OSError:
+        return None
+
+
+def reopen_private(fd: int, write: bool) -> int:
+    """A non-blocking descriptor for the same tty or pipe as ``fd``.
+
+    ``O_NONBLOCK`` set on a passed fd would leak into the user's shell
+    (it shares the open file description), so the master opens the object
+    again through ``/proc`` and gets a description of its own.  Regular
+    files never block and are used as they are; other objects fall back
+    to the shared description (the signaller restores its flags).
+    """
+    mode = os.fstat(fd).st_mode
+    import stat
+
+    if stat.S_ISREG(mode):
+        return os.dup(fd)
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+        flags = (os.O_WRONLY if write else os.O_RDONLY) | os.O_NONBLOCK | os.O_NOCTTY
+        try:
+            return os.open(f"/proc/self/fd/{fd}", flags | os.O_CLOEXEC)
+        except OSError:
+            pass
+    new = os.dup(fd)
+    os.set_blocking(new, False)
+    return new
