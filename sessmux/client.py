@@ -22,7 +22,52 @@ TIMEOUT = 5.0
 LIST_TIMEOUT = 1.0
 
 
-def connect(directory: str, name: str, timeout: float = TIMEOUT) -> socket.socket:
+class Channel:
+    """A greeted connection to one master, with the messages it has sent us."""
+
+    def __init__(self, sock: socket.socket, name: str) -> None:
+        self.sock = sock
+        self.name = name
+        self.decoder = protocol.Decoder()
+        self.inbox: list[protocol.Message] = []
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def send(self, msg: protocol.Message, fds: list[int] | None = None) -> None:
+        try:
+            if fds:
+                socket.send_fds(self.sock, [protocol.encode(msg)], fds)
+            else:
+                self.sock.sendall(protocol.encode(msg))
+        except OSError:
+            raise SessError(f"session {self.name} refuses to listen", 2, "weird") from None
+
+    def fill(self) -> bool:
+        """Read once; False at end of stream (or on a broken frame)."""
+        try:
+            data = self.sock.recv(65536)
+            if data:
+                self.inbox.extend(self.decoder.feed(data))
+                return True
+        except TimeoutError:
+            raise SessError(f"session {self.name} refuses to respond", 2, "weird") from None
+        except (OSError, protocol.ProtocolError):
+            pass
+        return False
+
+    def receive(self) -> protocol.Message:
+        """The next message (blocking, within the socket's timeout)."""
+        while not self.inbox:
+            if not self.fill():
+                raise SessError(f"session {self.name} refuses to respond", 2, "weird")
+        return self.inbox.pop(0)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def connect(directory: str, name: str, timeout: float = TIMEOUT) -> Channel:
     """A connection to session ``name``'s master, greeted."""
     path = socket_path(directory, name)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -36,8 +81,9 @@ def connect(directory: str, name: str, timeout: float = TIMEOUT) -> socket.socke
     except OSError:
         sock.close()
         raise NoSession(name) from None
-    sock.sendall(protocol.encode(protocol.hello()))
-    return sock
+    channel = Channel(sock, name)
+    channel.send(protocol.hello())
+    return channel
 
 
 def _remove_stale(path: str) -> None:
@@ -47,34 +93,14 @@ def _remove_stale(path: str) -> None:
         pass
 
 
-def receive(sock: socket.socket, decoder: protocol.Decoder, name: str) -> protocol.Message:
-    """The next message from a master (blocking, within the socket's timeout)."""
-    while True:
-        try:
-            data = sock.recv(65536)
-        except TimeoutError:
-            raise SessError(f"session {name} refuses to respond", 2, "weird") from None
-        except OSError:
-            data = b""
-        if not data:
-            raise SessError(f"session {name} refuses to respond", 2, "weird")
-        msgs = decoder.feed(data)
-        if msgs:
-            # A request gets exactly one reply; later frames are not ours.
-            return msgs[0]
-
-
 def request(directory: str, name: str, msg: protocol.Message) -> protocol.Message:
     """Send one request and return the master's reply."""
-    sock = connect(directory, name)
+    channel = connect(directory, name)
     try:
-        try:
-            sock.sendall(protocol.encode(msg))
-        except OSError:
-            raise SessError(f"session {name} refuses to listen", 2, "weird") from None
-        return receive(sock, protocol.Decoder(), name)
+        channel.send(msg)
+        return channel.receive()
     finally:
-        sock.close()
+        channel.close()
 
 
 def session_names(directory: str) -> list[str]:

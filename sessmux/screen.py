@@ -136,8 +136,9 @@ class TerminalScreen(pyte.Screen):
         if m == 1049:
             self.save_cursor()
         self._swap_screens()
-        if m == 1049:
-            self.buffer.clear()
+        # xterm keeps the alternate screen's cells across ?47 switches; tmux
+        # (and most programs' expectations) start every alternate screen blank.
+        self.buffer.clear()
         self.alt_mode = m
 
     def _leave_alt(self, m: int) -> None:

@@ -13,10 +13,9 @@ from __future__ import annotations
 import os
 import select
 import signal
-import socket
 from collections.abc import Mapping
 
-from sessmux import client, protocol
+from sessmux import client
 from sessmux.errors import COMMS, ELSEWHERE, NO_SESSION, NoSession, SessError
 from sessmux.ttyio import TerminalGuard, get_winsize
 
@@ -82,9 +81,9 @@ class Signaller:
     def size(self) -> tuple[int, int] | None:
         return get_winsize(self.size_fd) if self.size_fd is not None else None
 
-    def attach(self, name: str) -> tuple[socket.socket, protocol.Decoder]:
+    def attach(self, name: str) -> client.Channel:
         """Pass our stdin and stdout to ``name``'s master."""
-        sock = client.connect(self.directory, name)
+        channel = client.connect(self.directory, name)
         size = self.size()
         msg = {
             "t": "attach",
@@ -95,17 +94,16 @@ class Signaller:
             "cols": size[1] if size else 0,
             "remote": remote_of(self.env),
         }
-        decoder = protocol.Decoder()
         try:
-            socket.send_fds(sock, [protocol.encode(msg)], [self.stdin, self.stdout])
-            reply = client.receive(sock, decoder, name)
-        except (OSError, SessError, protocol.ProtocolError):
-            sock.close()
+            channel.send(msg, [self.stdin, self.stdout])
+            reply = channel.receive()
+        except SessError:
+            channel.close()
             raise SessError("signaller having trouble", COMMS) from None
         if reply["t"] == "attached":
-            sock.settimeout(None)
-            return sock, decoder
-        sock.close()
+            channel.sock.settimeout(None)
+            return channel
+        channel.close()
         if reply.get("code") == ELSEWHERE:
             raise SessError("session already connected somewhere else", ELSEWHERE)
         raise SessError("signaller having trouble", COMMS)
@@ -129,7 +127,7 @@ class Signaller:
             if not first:
                 self.say("info", f"reconnecting to {name}")
             try:
-                sock, decoder = self.attach(name)
+                channel = self.attach(name)
             except NoSession:
                 if first:
                     raise SessError(
@@ -144,39 +142,23 @@ class Signaller:
                 self.say("info", f"successfully connected to {name}")
             first = False
             try:
-                code = self._serve(sock, decoder, guard, name)
+                code = self._serve(channel, guard)
             finally:
-                sock.close()
+                channel.close()
             if self.reco is None:
                 return code
             name, self.reco = self.reco, None
 
-    def _serve(
-        self, sock: socket.socket, decoder: protocol.Decoder, guard: TerminalGuard, name: str
-    ) -> int:
+    def _serve(self, channel: client.Channel, guard: TerminalGuard) -> int:
         """Steer one connection; return the exit code it ends with."""
         while True:
-            ready, _, _ = select.select([sock.fileno(), self.wake_r], [], [])
-            if self.wake_r in ready:
-                sigs = os.read(self.wake_r, 64)
-                if signal.SIGWINCH in sigs:
-                    self.send_size(sock, force=False)
-            if sock.fileno() not in ready:
-                continue
-            try:
-                data = sock.recv(65536)
-                msgs = decoder.feed(data) if data else None
-            except (OSError, protocol.ProtocolError):
-                msgs = None
-            if msgs is None:
-                # pty 4.0: losing the master counts as a disconnect.
-                return 0
-            for msg in msgs:
+            while channel.inbox:
+                msg = channel.inbox.pop(0)
                 kind = msg["t"]
                 if kind == "reco":
                     self.reco = msg.get("target") or None
                 elif kind == "stopped":
-                    self.mirror_stop(int(msg["sig"]), guard, sock)
+                    self.mirror_stop(int(msg["sig"]), guard, channel)
                 elif kind == "exited":
                     return int(msg["code"])
                 elif kind == "disconnected":
@@ -184,19 +166,27 @@ class Signaller:
                 elif kind == "killed":
                     return 128 + signal.SIGHUP
                 elif kind == "takenover":
-                    self.say("info", f"session {name} was taken over by another connection")
+                    self.say("info", f"session {channel.name} was taken over by another connection")
                     return 0
+            ready, _, _ = select.select([channel.fileno(), self.wake_r], [], [])
+            if self.wake_r in ready:
+                sigs = os.read(self.wake_r, 64)
+                if signal.SIGWINCH in sigs:
+                    self.send_size(channel, force=False)
+            if channel.fileno() in ready and not channel.fill():
+                # pty 4.0: losing the master counts as a disconnect.
+                return 0
 
-    def send_size(self, sock: socket.socket, force: bool) -> None:
+    def send_size(self, channel: client.Channel, force: bool) -> None:
         size = self.size()
         if size:
             msg = {"t": "winsize", "rows": size[0], "cols": size[1], "force": force}
             try:
-                sock.sendall(protocol.encode(msg))
-            except OSError:
+                channel.send(msg)
+            except SessError:
                 pass
 
-    def mirror_stop(self, sig: int, guard: TerminalGuard, sock: socket.socket) -> None:
+    def mirror_stop(self, sig: int, guard: TerminalGuard, channel: client.Channel) -> None:
         """The program stopped: stop ourselves the same way, then continue it."""
         if self.tty_fd is None:
             return  # pty 4.0 -J: without a terminal the stop is not mirrored
@@ -211,10 +201,10 @@ class Signaller:
             signal.signal(signal.SIGTTOU, ttou)
         guard.raw()
         try:
-            sock.sendall(protocol.encode({"t": "cont"}))
-        except OSError:
+            channel.send({"t": "cont"})
+        except SessError:
             return
-        self.send_size(sock, force=False)
+        self.send_size(channel, force=False)
 
 
 def _in_background(fd: int) -> bool:

@@ -1,0 +1,53 @@
+"""Fixtures: a private HOME and session directory per test, and terminals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from terminal import Terminal, base_env, kill_sessions
+
+MakeTerminal = Callable[..., Terminal]
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def sessdir(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "sessions"
+    yield path
+    kill_sessions(path)
+
+
+@pytest.fixture
+def env(home: Path, sessdir: Path) -> dict[str, str]:
+    return base_env(home, sessdir)
+
+
+@pytest.fixture
+def make_terminal(env: dict[str, str], home: Path) -> Iterator[MakeTerminal]:
+    made: list[Terminal] = []
+
+    def make(**kwargs: object) -> Terminal:
+        kwargs.setdefault("env", env)
+        kwargs.setdefault("cwd", str(home))
+        t = Terminal(**kwargs)  # type: ignore[arg-type]
+        made.append(t)
+        t.expect(r"\$ ")
+        return t
+
+    yield make
+    for t in made:
+        t.close()
+
+
+@pytest.fixture
+def term(make_terminal: MakeTerminal) -> Terminal:
+    return make_terminal()
