@@ -202,7 +202,7 @@ def _cursor(screen: TerminalScreen) -> str:
     """Place the cursor, including a pending wrap after the last column."""
     y, x, columns = screen.cursor.y, screen.cursor.x, screen.columns
     top = screen.margins.top if screen.margins is not None and mo.DECOM in screen.mode else 0
-    if True:
+    if x < columns:
         return f"\x1b[{y - top + 1};{x + 1}H"
     # The program wrote the last column and the next character wraps:
     # write that last cell again, which leaves the terminal in the same state.

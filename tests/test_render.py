@@ -37,8 +37,9 @@ cursor_move = st.one_of(
     st.tuples(st.integers(0, 14), st.integers(0, 30)).map(lambda t: f"{CSI}{t[0]};{t[1]}H"),
     st.tuples(small, st.sampled_from("ABCDEFGd`")).map(lambda t: CSI + t[0] + t[1]),
 )
-edit = st.tuples(st.sampled_from(["", "0", "1", "2"]), st.sampled_from("JK")).map("".join).map(
-    lambda s: CSI + s) | st.tuples(small, st.sampled_from("XPML@ST")).map(lambda t: CSI + "".join(t))
+erase = st.tuples(st.sampled_from(["", "0", "1", "2"]), st.sampled_from("JK"))
+counted = st.tuples(small, st.sampled_from("XPML@ST"))
+edit = st.one_of(erase, counted).map(lambda t: CSI + "".join(t))
 margins = st.one_of(
     st.just(f"{CSI}r"),
     st.tuples(st.integers(1, 8), st.integers(1, 12)).map(lambda t: f"{CSI}{t[0]};{t[1]}r"),
@@ -64,9 +65,9 @@ def cells(buffer: Any, lines: int, columns: int) -> list[list[tuple[str, tuple[A
         for x in range(columns):
             char = row[x]
             data = char.data
-            if data == "" and not (x and out[-1][0] and wcwidth(out[-1][0][0]) == 2):
-                data = " "
-            elif data and wcwidth(data[0]) == 2 and x + 1 < columns and row[x + 1].data != "":
+            orphan = data == "" and not (x and out[-1][0] and wcwidth(out[-1][0][0]) == 2)
+            halved = data and wcwidth(data[0]) == 2 and x + 1 < columns and row[x + 1].data != ""
+            if orphan or halved:
                 data = " "
             out.append((data, tuple(char[1:])))
         rows.append(out)
