@@ -64,6 +64,16 @@ def _say(prog: str, level: str, message: str) -> None:
     sys.stderr.flush()
 
 
+def tool_dir() -> str:
+    """The session directory, for a tool: any failure is pty 4.0's exit 2."""
+    from sessmux import paths
+
+    try:
+        return paths.session_dir(create=False)
+    except SessError as e:
+        raise SessError(e.message) from None
+
+
 def target(prog: str, given: str | None) -> str:
     """The session a tool acts on: ``-s name``, else ``$PTY`` (pty 4.0)."""
     name = given if given is not None else os.environ.get("PTY")

@@ -68,6 +68,7 @@ class Master:
     ) -> None:
         self.name = name
         self.path = os.path.join(directory, name)
+        self.inode = os.stat(self.path).st_ino  # remove only our own socket at the end
         self.listener = listener
         self.pty_fd = pty_fd
         self.pid = pid
@@ -122,11 +123,12 @@ class Master:
             if self.status is not None and self.pty_open and time.monotonic() >= self.exit_deadline:
                 self.pty_open = False
             self.maybe_finish()
+        self.log("ending")
         self.cleanup()
 
     def cleanup(self) -> None:
         try:
-            if os.stat(self.path).st_ino == os.fstat(self.listener.fileno()).st_ino:
+            if os.stat(self.path).st_ino == self.inode:
                 os.unlink(self.path)
         except OSError:
             pass
@@ -487,6 +489,7 @@ class Master:
         conn.send({"t": "ok"})
 
     def on_kill(self, conn: Conn, msg: protocol.Message) -> None:
+        self.log("killed by request")
         if self.rw is not None:
             self.rw.send({"t": "killed"})
             self.detach(self.rw, notify=None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from sessmux import cli, client, paths
+from sessmux import cli, client
 from sessmux.errors import SessError
 
 USAGE = "usage: disconnect [-s name]"
@@ -21,7 +21,7 @@ def _disconnect(argv: Sequence[str]) -> int:
     if rest:
         raise cli.Usage(f"unexpected argument {rest[0]!r}")
     name = cli.target("disconnect", dict(opts).get("-s"))
-    reply = client.request(paths.session_dir(create=False), name, {"t": "disconnect"})
+    reply = client.request(cli.tool_dir(), name, {"t": "disconnect"})
     if reply["t"] == "ok":
         return 0
     if reply.get("msg") == "already disconnected":

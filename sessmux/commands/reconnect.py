@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from sessmux import cli, client, names, paths
+from sessmux import cli, client, names
 from sessmux.errors import SessError
 
 USAGE = "usage: reconnect [-s name] [target]"
@@ -27,7 +27,7 @@ def _reconnect(argv: Sequence[str]) -> int:
         raise cli.Usage(f"unexpected argument {rest[1]!r}")
     name = cli.target("reconnect", dict(opts).get("-s"))
     goal = names.check(rest[0]) if rest else None
-    reply = client.request(paths.session_dir(create=False), name, {"t": "reco", "target": goal})
+    reply = client.request(cli.tool_dir(), name, {"t": "reco", "target": goal})
     if reply["t"] != "ok":
         raise SessError(f"session {name} not connected")
     if goal:

@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from sessmux import cli, client, paths
+from sessmux import cli, client
 from sessmux.errors import SessError
 
 USAGE = "usage: sesskill -y [-m] [-s name]"
@@ -27,7 +27,7 @@ def _sesskill(argv: Sequence[str]) -> int:
         raise SessError("-y not specified, so no action taken")
     if name == os.environ.get("PTY") and "-m" not in flags:
         raise SessError("that session is us, and -m not specified, so no action taken")
-    reply = client.request(paths.session_dir(create=False), name, {"t": "kill"})
+    reply = client.request(cli.tool_dir(), name, {"t": "kill"})
     if reply["t"] != "ok":
         raise SessError(f"session {name} refuses to die")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from sessmux import cli, client, paths
+from sessmux import cli, client
 from sessmux.names import visible
 from sessmux.protocol import Message
 
@@ -34,7 +34,7 @@ def _sesslist(argv: Sequence[str]) -> int:
     _, rest = cli.parse(argv, "", USAGE)
     if rest:
         raise cli.Usage(f"unexpected argument {rest[0]!r}")
-    directory = paths.session_dir(create=False)
+    directory = cli.tool_dir()
     for st in client.statuses(directory):
         print(format_status(st))
     return 0

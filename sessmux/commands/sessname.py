@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from sessmux import cli, client, paths
+from sessmux import cli, client
 from sessmux.errors import SessError
 from sessmux.names import visible
 
@@ -20,7 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _sessname(argv: Sequence[str]) -> int:
     opts, rest = cli.parse(argv, "s:", USAGE)
     name = cli.target("sessname", dict(opts).get("-s"))
-    directory = paths.session_dir(create=False)
+    directory = cli.tool_dir()
     if rest:
         reply = client.request(directory, name, {"t": "setname", "name": " ".join(rest)})
         if reply["t"] != "ok":
