@@ -66,15 +66,18 @@ def _gcd(a: int, b: int) -> int:
 
 
 def visible(text: str) -> str:
-    """Show control characters visibly, as pty 4.0's ``fmt_vis``: ``^X``, ``M-x``."""
+    """Show control characters visibly, as pty 4.0's ``fmt_vis``: ``^X``, ``M-^X``.
+
+    C0 controls and DEL become ``^X`` / ``^?``; C1 controls (U+0080–U+009F,
+    which terminals also obey) become ``M-^X``.  Printable text, in any
+    script, stays as it is.
+    """
     out = []
     for ch in text:
         code = ord(ch)
-        if code >= 0x80 and code < 0x100:
-            out.append("M-")
-            code -= 0x80
-            ch = chr(code)
-        if code < 0x20:
+        if 0x80 <= code < 0xA0:
+            out.append("M-^" + chr(code - 0x80 + 0x40))
+        elif code < 0x20:
             out.append("^" + chr(code + 0x40))
         elif code == 0x7F:
             out.append("^?")

@@ -1,0 +1,170 @@
+"""Unit tests of the pure parts: names, paths, the frame codec, the ring."""
+
+from __future__ import annotations
+
+import json
+import random
+import struct
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sessmux import names, paths, protocol
+from sessmux.errors import BadName
+from sessmux.ring import Ring
+
+# -- names -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("good", ["p7", "a0", "build", "db.prod-2", "X_1", "9" * 64])
+def test_valid_names(good: str) -> None:
+    assert names.check(good) == good
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "../x", "a/b", "/abs", ".", "..", ".x", "-x", "x" * 65, "a\nb", "a\x00",
+            "tab\t", "sp ace", "é", "x\x1b"]
+)
+def test_invalid_names(bad: str) -> None:
+    assert not names.is_valid(bad)
+    with pytest.raises(BadName) as e:
+        names.check(bad)
+    assert "\n" not in e.value.message and "\x1b" not in e.value.message
+
+
+def test_short_names_follow_pty4_sets() -> None:
+    all_names = names.all_short_names()
+    assert len(all_names) == 26 * 16 and all_names[0] == "p0" and all_names[-1] == "of"
+
+
+def test_candidates_skip_taken_and_cover_everything() -> None:
+    taken = {"p0", "q3"}
+    free = names.candidates(taken, random.Random(4))
+    assert set(free) == set(names.all_short_names()) - taken
+    assert len(free) == len(set(free))
+    assert free[:3] != names.candidates(taken, random.Random(5))[:3]
+
+
+def test_visible() -> None:
+    assert names.visible("plain") == "plain"
+    assert names.visible("a\x1b[31mb") == "a^[[31mb"
+    assert names.visible("\x7f\x85") == "^?M-^E"
+    assert names.visible("naïve, 日本") == "naïve, 日本"  # printable text stays as it is
+
+
+def test_long_names_are_clipped_to_100_bytes() -> None:
+    assert len(names.clip_long_name("x" * 300).encode()) == 100
+    assert names.clip_long_name("é" * 60) == "é" * 50
+
+
+# -- paths -------------------------------------------------------------------
+
+
+def test_directory_preference_order() -> None:
+    assert paths.candidate({}, 5, "/opt/x") == "/opt/x"
+    assert paths.candidate({"SESSMUX_DIR": "/a", "XDG_RUNTIME_DIR": "/run/u"}, 5) == "/a"
+    assert paths.candidate({"XDG_RUNTIME_DIR": "/run/u"}, 5) == "/run/u/sessmux"
+    assert paths.candidate({"XDG_RUNTIME_DIR": "relative"}, 5) == "/tmp/sessmux-5"
+    assert paths.candidate({"TMPDIR": "/var/tmp"}, 7) == "/var/tmp/sessmux-7"
+
+
+def test_socket_path_never_escapes(tmp_path: object) -> None:
+    with pytest.raises(BadName):
+        paths.socket_path("/d", "../etc")
+    assert paths.socket_path("/d", "p7") == "/d/p7"
+
+
+# -- protocol ----------------------------------------------------------------
+
+
+def test_round_trip_in_any_pieces() -> None:
+    msgs = [protocol.hello(), {"t": "status"}, {"t": "setname", "name": "ünï \x1b"}]
+    stream = b"".join(protocol.encode(m) for m in msgs)
+    for cut in range(len(stream) + 1):
+        d = protocol.Decoder()
+        assert d.feed(stream[:cut]) + d.feed(stream[cut:]) == msgs
+
+
+@given(st.lists(st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=20),
+                                max_size=4), max_size=5), st.data())
+def test_round_trip_property(bodies: list[dict[str, object]], data: st.DataObject) -> None:
+    msgs = [{**b, "t": "x"} for b in bodies]
+    stream = b"".join(protocol.encode(m) for m in msgs)
+    d, out, pos = protocol.Decoder(), [], 0
+    while pos < len(stream):
+        step = data.draw(st.integers(1, 50))
+        out += d.feed(stream[pos : pos + step])
+        pos += step
+    assert out == msgs and d.pending == 0
+
+
+def test_truncated_frame_waits() -> None:
+    frame = protocol.encode({"t": "status"})
+    d = protocol.Decoder()
+    assert d.feed(frame[:-1]) == [] and d.pending == len(frame) - 1
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        struct.pack(">I", 0),
+        struct.pack(">I", protocol.MAX_FRAME + 1),
+        struct.pack(">I", 0xFFFFFFFF) + b"{}",
+        struct.pack(">I", 3) + b"\xff\xfe\xfd",
+        struct.pack(">I", 5) + b"[1,2]",
+        struct.pack(">I", 2) + b"{}",
+        struct.pack(">I", 8) + b'{"t": 5}',
+        struct.pack(">I", 4) + b"nope",
+    ],
+)
+def test_malformed_frames_raise(raw: bytes) -> None:
+    with pytest.raises(protocol.ProtocolError):
+        protocol.Decoder().feed(raw)
+
+
+def test_oversized_message_refused() -> None:
+    with pytest.raises(protocol.ProtocolError):
+        protocol.encode({"t": "x", "pad": "y" * protocol.MAX_FRAME})
+    with pytest.raises(protocol.ProtocolError):
+        protocol.encode({"no": "type"})
+
+
+def test_frame_layout_is_length_then_json() -> None:
+    frame = protocol.encode({"t": "ok"})
+    (size,) = struct.unpack(">I", frame[:4])
+    assert size == len(frame) - 4 and json.loads(frame[4:]) == {"t": "ok"}
+
+
+# -- ring --------------------------------------------------------------------
+
+
+def test_ring_keeps_the_newest_bytes() -> None:
+    r = Ring(10)
+    for i in range(100):
+        r.append(bytes([48 + i % 10]) * 3)
+    assert r.end == 300 and r.start == 290 and len(r.tail()) == 10
+    assert r.since(295) == r.tail()[5:]
+    assert r.since(289) is None and r.since(300) == b""
+
+
+def test_ring_disabled() -> None:
+    r = Ring(0)
+    r.append(b"abc")
+    assert r.end == 3 and r.tail() == b"" and r.since(3) == b"" and r.since(0) is None
+
+
+@given(st.integers(0, 64), st.lists(st.binary(max_size=40), max_size=30))
+def test_ring_matches_a_plain_model(capacity: int, chunks: list[bytes]) -> None:
+    r, everything = Ring(capacity), b""
+    for chunk in chunks:
+        r.append(chunk)
+        everything += chunk
+        kept = everything[max(0, len(everything) - capacity) :] if capacity else b""
+        assert r.tail() == kept and r.end == len(everything)
+        for offset in range(len(everything) + 1):
+            got = r.since(offset)
+            if offset >= len(everything) - len(kept):
+                assert got == everything[offset:]
+            else:
+                assert got is None
