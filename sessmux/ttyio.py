@@ -73,7 +73,8 @@ class TerminalGuard:
     def raw(self) -> None:
         """Put the terminal in zero mode."""
         if self.tty_fd is not None and self.saved_attrs is not None:
-            termios.tcsetattr(self.tty_fd, termios.TCSADRAIN, make_raw(self.saved_attrs))  # keep typeahead
+            # TCSADRAIN, not TCSAFLUSH: keys typed ahead belong to the session.
+            termios.tcsetattr(self.tty_fd, termios.TCSADRAIN, make_raw(self.saved_attrs))
 
     def restore(self) -> None:
         """Give back the modes and flags saved at the start."""

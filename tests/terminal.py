@@ -46,6 +46,7 @@ def base_env(home: Path, sessdir: Path, extra: Mapping[str, str] | None = None) 
         "LANG": "C.UTF-8",
         "SHELL": "/bin/sh",
         "PS1": "$ ",
+        "INPUTRC": str(ROOT / "tests" / "inputrc"),
     }
     env.update(extra or {})
     return env
@@ -61,11 +62,16 @@ class Terminal:
         rows: int = 24,
         cols: int = 80,
         cwd: str | None = None,
+        owner: tuple[int, int] | None = None,
     ) -> None:
         argv = argv or ["bash", "--norc", "--noprofile", "-i"]
         self.buffer = b""
         self.cursor = 0
         master, slave = os.openpty()
+        if owner:
+            # As login does: the user's terminal belongs to the user.
+            os.fchown(slave, *owner)
+            os.fchmod(slave, 0o620)
         self.set_size(rows, cols, fd=master)
         pid = os.fork()
         if pid == 0:

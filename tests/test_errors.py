@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from conftest import MakeTerminal
 from terminal import Terminal, kill_sessions, wait_until
 from test_core import sessions, start_session
@@ -97,7 +96,8 @@ def test_disconnect_twice_warns(term: Terminal, env: dict[str, str]) -> None:
 
 def test_sesskill_guards_and_hangup(term: Terminal, env: dict[str, str], home: Path) -> None:
     name = start_session(term)
-    term.line(f"sh -c 'trap \"echo hup > {home}/got-hup; exit 1\" HUP; while :; do sleep 1; done' &")
+    trap = f'trap "echo hup > {home}/got-hup; exit 1" HUP'
+    term.line(f"sh -c '{trap}; while :; do sleep 1; done' &")
     term.expect(r"\[1\] \d+")
     out = term.run("sesskill")
     assert "sesskill: fatal: -y not specified, so no action taken" in out

@@ -67,7 +67,8 @@ def test_recording_a_running_session(term: Terminal, home: Path) -> None:
     """SESS.draft2 section 4: record a running session with tee."""
     p8 = start_session(term)
     # A program runs in p8 and is stopped with ^Z.
-    term.line("sh -c 'echo ready; for i in 1 2 3 4 5 6 7 8; do read line; echo \"tick-$i-$line\"; done'")
+    loop = 'for i in 1 2 3 4 5 6 7 8; do read line; echo "tick-$i-$line"; done'
+    term.line(f"sh -c 'echo ready; {loop}'")
     term.expect(r"ready")
     term.send("a\r")
     term.expect(r"tick-1-a")

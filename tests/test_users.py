@@ -1,0 +1,110 @@
+"""The key scenarios as an ordinary user, not root (created by the test)."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from terminal import ROOT, Terminal
+
+USER = "sessmux-test"
+
+pytestmark = pytest.mark.skipif(os.getuid() != 0, reason="creating a user needs root")
+
+
+@pytest.fixture(scope="module")
+def user() -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(USER)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--no-create-home", "--shell", "/bin/bash", USER],
+            check=True, capture_output=True,
+        )
+        return pwd.getpwnam(USER)
+
+
+def as_user(entry: pwd.struct_passwd, *argv: str) -> list[str]:
+    return ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}",
+            "--init-groups", "--", *argv]
+
+
+@pytest.fixture
+def world(user: pwd.struct_passwd) -> Iterator[tuple[Path, str]]:
+    """A copy of the checkout the user can read, and a python that imports it."""
+    top = Path(tempfile.mkdtemp(prefix="sessmux-user-"))
+    top.chmod(0o755)
+    for part in ("sessmux", "bin"):
+        shutil.copytree(ROOT / part, top / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "tests" / "inputrc", top / "inputrc")
+    subprocess.run(["chmod", "-R", "a+rX", str(top)], check=True)
+    home = top / "home"
+    home.mkdir()
+    os.chown(home, user.pw_uid, user.pw_gid)
+    python = None
+    for candidate in (sys.executable, "/usr/bin/python3"):
+        # Through a shell, as the launchers run it: every directory on the
+        # way to the interpreter must be open to the user.
+        probe = subprocess.run(
+            as_user(user, "/bin/sh", "-c", 'exec "$0" -c "import sessmux.master, psutil"',
+                    candidate),
+            env={"PYTHONPATH": str(top), "PATH": "/usr/bin:/bin"}, capture_output=True,
+        )
+        if probe.returncode == 0:
+            python = candidate
+            break
+    if python is None:
+        pytest.skip("no python the test user can run with sessmux's dependencies")
+    yield top, python
+    subprocess.run(["pkill", "-KILL", "-u", str(user.pw_uid)], capture_output=True)
+    shutil.rmtree(top, ignore_errors=True)
+
+
+def test_sessions_of_an_ordinary_user(user: pwd.struct_passwd, world: tuple[Path, str]) -> None:
+    top, python = world
+    home = top / "home"
+    env = {
+        "PATH": f"{top / 'bin'}:/usr/bin:/bin",
+        "HOME": str(home),
+        "SESSMUX_PYTHON": python,
+        "TMPDIR": str(home),
+        "TERM": "xterm",
+        "LANG": "C.UTF-8",
+        "PS1": "$ ",
+        "USER": USER,
+        "INPUTRC": str(top / "inputrc"),
+    }
+    term = Terminal(
+        env, argv=as_user(user, "bash", "--norc", "--noprofile", "-i"),
+        cwd=str(home), owner=(user.pw_uid, user.pw_gid),
+    )
+    try:
+        term.expect(r"\$ ")
+        assert term.run("id -u").strip() == str(user.pw_uid)
+        term.line("PS1='in''> ' sess bash --norc --noprofile")
+        term.expect(r"in> ")
+        term.line("echo name=$PTY")
+        name = term.expect(r"name=(\w+)").group(1)
+        sessdir = home / f"sessmux-{user.pw_uid}"
+        st = os.stat(sessdir)
+        assert st.st_uid == user.pw_uid and st.st_mode & 0o777 == 0o700
+        term.line("disconnect; sleep 1; echo while-away-$((40+2)) >/dev/tty")
+        term.expect(r"\$ ")
+        assert f"session {name} pid" in term.run("sesslist")
+        term.line(f"sess reconnect {name}")
+        term.expect(rf"successfully connected to {name}|while-away-42")
+        term.expect(r"while-away-42|successfully connected")
+        term.line("exit 4")
+        term.expect(r"\$ ")
+        assert "rc=4" in term.run("echo rc=$?")
+        # The user's own terminal modes and flags come back.
+        assert "-icanon" not in term.run("stty -a")
+    finally:
+        term.close()
