@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from terminal import Terminal, base_env, kill_sessions
 
 MakeTerminal = Callable[..., Terminal]
