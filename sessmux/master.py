@@ -1,13 +1,16 @@
 """The master: one daemon per session, owner of the pty and the socket.
 
-Does I/O.  It reads the program's output from the pty master and writes it
-straight to the connected signaller's own stdout (passed to it over the
-socket), and reads the user's keys straight from the signaller's stdin:
+Does I/O.  It reads the program's output from the pty and writes it
+straight to each attached client's own stdout (passed over the socket),
+and reads the user's keys straight from the read-write client's stdin:
 the data path has this one Python process in it (pty 4.0, DESIGN §1).
-It never blocks on a client: every fd is non-blocking, a slow or stopped
-reader only holds back itself, and a malformed frame closes that one
-connection.  Output is also kept in a :class:`~sessmux.ring.Ring` so a
-later connection gets what it missed.
+
+Every byte of output gets an offset in the replay :class:`Ring`; each
+connection reads from the ring at its own offset.  Only a read-write
+connection that keeps taking output holds the program back (as a terminal
+does); one that stalls for :data:`STALL` seconds, and every watcher, just
+fall behind, and are repainted when they drop out of the ring.  Requests
+from tools are answered from the same loop; nothing in it blocks.
 """
 
 from __future__ import annotations
@@ -19,37 +22,23 @@ import socket
 import struct
 import time
 
-from sessmux import protocol
-from sessmux.names import clip_long_name
+from sessmux import protocol, requests
+from sessmux.connection import Conn
 from sessmux.ring import Ring
-from sessmux.ttyio import get_winsize, reopen_private, set_winsize
+from sessmux.ttyio import get_winsize, set_winsize
+from sessmux.view import View
 
 READ_SIZE = 65536
-CONTROL_LIMIT = 1 << 20  # a tool that reads nothing is dropped past this
+LIVE_MIN = 1 << 16  # the ring never holds less, so live readers can lag a little
+HIGH_WATER = 1 << 16  # a read-write terminal this far behind holds the program
+STALL = 2.0  # ... unless it has taken nothing for this long
+CONTROL_LIMIT = 1 << 20  # a client that reads nothing is dropped past this
 INPUT_LIMIT = 1 << 16
 EXIT_GRACE = 0.5  # seconds to wait for a pty's last output after the program ends
-IN, OUT, ERR = select.POLLIN, select.POLLOUT, select.POLLERR | select.POLLHUP | select.POLLNVAL
+IDLE = 0.02  # seconds of quiet before the screen model is fed
+IN, OUT = select.POLLIN, select.POLLOUT
+ERR = select.POLLERR | select.POLLHUP | select.POLLNVAL
 _UCRED = struct.Struct("3i")
-
-
-class Conn:
-    """One client socket; after ``attach`` also a data connection."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.decoder = protocol.Decoder()
-        self.control = bytearray()  # frames waiting to be sent
-        self.fds: list[int] = []  # descriptors received, not yet used
-        self.greeted = False
-        self.attached = False
-        self.in_fd = -1
-        self.out_fd = -1
-        self.pending = bytearray()  # output not yet written to out_fd
-        self.remote = ""
-        self.closing = False  # close once ``control`` is flushed
-
-    def send(self, msg: protocol.Message) -> None:
-        self.control += protocol.encode(msg)
 
 
 class Master:
@@ -73,14 +62,17 @@ class Master:
         self.pty_fd = pty_fd
         self.pid = pid
         self.gate_fd = gate_fd  # released on first attach: the program waits for it
-        self.ring = Ring(ring_size)
+        self.replay = ring_size  # how much a reconnect may be given back
+        self.ring = Ring(max(ring_size, LIVE_MIN))
         self.log_fd = log_fd
         self.uid = os.getuid()
         self.conns: dict[int, Conn] = {}
         self.rw: Conn | None = None
         self.sent = 0  # output offset the last read-write connection had received
+        self.tty_seen: int | None = None  # ... and the last terminal among them
+        self.input_offset = 0  # bytes of input the program has been given
         self.longname = ""
-        self.reco: str | None = None
+        self.reco: dict[str, object] | None = None
         self.stopped = False
         self.status: int | None = None  # exit code once the program has ended
         self.exit_deadline = 0.0
@@ -90,6 +82,7 @@ class Master:
         self.disconnected_at: float | None = self.created
         self.inbuf = bytearray()
         self.done = False
+        self._view: View | None = None
         self.poll = select.poll()
         self.registered: dict[int, int] = {}
         self.sig_r, self.sig_w = os.pipe()
@@ -104,6 +97,15 @@ class Master:
             stamp = time.strftime("%H:%M:%S")
             os.write(self.log_fd, f"{stamp} master {self.name}: {text}\n".encode())
 
+    @property
+    def view(self) -> View:
+        """The screen model, made on first use (the master starts without pyte)."""
+        if self._view is None:
+            rows, cols = get_winsize(self.pty_fd) or (24, 80)
+            self._view = View(rows, cols, self.answer)
+            self._view.fed = self.ring.start
+        return self._view
+
     def run(self) -> None:
         """Serve until the session ends."""
         signal.set_wakeup_fd(self.sig_w)
@@ -111,20 +113,35 @@ class Master:
         self.reap()
         while not self.done:
             self.update_polling()
-            timeout = -1
-            if self.status is not None and self.pty_open:
-                timeout = max(0, int((self.exit_deadline - time.monotonic()) * 1000))
             try:
-                events = self.poll.poll(timeout)
+                events = self.poll.poll(self.timeout())
             except InterruptedError:
                 continue
             for fd, ev in events:
                 self.dispatch(fd, ev)
-            if self.status is not None and self.pty_open and time.monotonic() >= self.exit_deadline:
+            now = time.monotonic()
+            if self.status is not None and self.pty_open and now >= self.exit_deadline:
                 self.pty_open = False
+            if not events and self.view_behind():
+                self.view.step(self.ring)
             self.maybe_finish()
         self.log("ending")
         self.cleanup()
+
+    def timeout(self) -> int:
+        """Milliseconds the loop may sleep: until the next thing to check."""
+        waits = []
+        if self.status is not None and self.pty_open:
+            waits.append(self.exit_deadline - time.monotonic())
+        if self.view_behind():
+            waits.append(IDLE)
+        if self.holding():
+            assert self.rw is not None
+            waits.append(self.rw.progress + STALL - time.monotonic())
+        return -1 if not waits else max(0, int(min(waits) * 1000) + 1)
+
+    def view_behind(self) -> bool:
+        return self.ring.end > (self._view.fed if self._view else self.ring.start)
 
     def cleanup(self) -> None:
         try:
@@ -156,19 +173,33 @@ class Master:
                 break
 
     def maybe_finish(self) -> None:
-        """End when the program is gone, its output drained and delivered."""
+        """End when the program is gone and its output drained and delivered."""
         if self.status is None or self.pty_open or self.done:
             return
         rw = self.rw
-        if rw is None:
+        if rw is None or rw.backlog(self.ring):
             return  # pty 4.0: wait, with the last output, for a reconnect
-        if rw.pending:
-            return
-        rw.send({"t": "exited", "code": self.status})
-        self.detach(rw, notify=None)
+        for conn in self.attached():
+            conn.send({"t": "exited", "code": self.status})
+            self.detach(conn, notify=None)
         self.done = True
 
     # -- polling -----------------------------------------------------------
+
+    def attached(self) -> list[Conn]:
+        return [c for c in self.conns.values() if c.attached]
+
+    def live(self, conn: Conn) -> bool:
+        """Whether output flows to ``conn`` now (the writer pauses while stopped)."""
+        return conn.attached and not conn.held and not (conn.writer and self.stopped)
+
+    def holding(self) -> bool:
+        """Whether the read-write terminal is holding the program back."""
+        rw = self.rw
+        return (
+            rw is not None and self.live(rw) and rw.backlog(self.ring) >= HIGH_WATER
+            and time.monotonic() - rw.progress < STALL
+        )
 
     def want(self, fd: int, events: int) -> None:
         if fd < 0:
@@ -193,24 +224,25 @@ class Master:
             del self.registered[fd]
 
     def update_polling(self) -> None:
-        rw = self.rw
-        live = rw is not None and not self.stopped
-        reading_pty = self.pty_open and not (live and rw is not None and rw.pending)
-        if self.stopped and rw is not None:
-            reading_pty = False
-        pty_events = (IN if reading_pty else 0) | (OUT if self.inbuf else 0)
+        pty_events = (IN if not self.holding() else 0) | (OUT if self.inbuf else 0)
         self.want(self.pty_fd, pty_events if self.pty_open else 0)
         self.want(self.sig_r, IN)
         self.want(self.listener.fileno(), IN)
         for fd, conn in self.conns.items():
             self.want(fd, IN | (OUT if conn.control else 0))
-        if rw is not None:
-            reading_in = live and len(self.inbuf) < INPUT_LIMIT and self.status is None
-            self.want(rw.in_fd, IN if reading_in else 0)
-            self.want(rw.out_fd, OUT if rw.pending and live else 0)
+            if not conn.attached:
+                continue
+            due = self.live(conn) and conn.backlog(self.ring) > 0
+            reading = not conn.input_eof and self.live(conn)
+            if conn.writer:
+                reading = reading and len(self.inbuf) < INPUT_LIMIT and self.status is None
+            if conn.in_fd == conn.out_fd:
+                self.want(conn.in_fd, (IN if reading else 0) | (OUT if due else 0))
+            else:
+                self.want(conn.in_fd, IN if reading else 0)
+                self.want(conn.out_fd, OUT if due else 0)
 
     def dispatch(self, fd: int, ev: int) -> None:
-        rw = self.rw
         if fd == self.pty_fd:
             if ev & OUT:
                 self.write_input()
@@ -230,10 +262,12 @@ class Master:
                 self.write_control(conn)
             if ev & (IN | ERR) and fd in self.conns:
                 self.read_control(conn)
-        elif rw is not None and fd == rw.in_fd:
-            self.read_input(rw)
-        elif rw is not None and fd == rw.out_fd:
-            self.write_output(rw)
+        else:
+            for conn in self.attached():
+                if fd == conn.in_fd and ev & (IN | ERR):
+                    self.read_input(conn)
+                if fd == conn.out_fd and ev & (OUT | ERR) and conn.attached:
+                    self.deliver(conn)
 
     # -- the data path -----------------------------------------------------
 
@@ -245,36 +279,33 @@ class Master:
         except OSError:
             data = b""
         if not data:
-            # EIO: no process holds the slave any more.
-            self.pty_open = False
+            self.pty_open = False  # EIO: no process holds the slave any more
             return
         self.activity = time.time()
         self.ring.append(data)
         if self.status is not None:
             self.exit_deadline = time.monotonic() + EXIT_GRACE
-        rw = self.rw
-        if rw is not None and not self.stopped:
-            if rw.pending:
-                rw.pending += data
-            else:
-                self.write_to(rw, data)
+        for conn in self.attached():
+            if self.live(conn) and conn.offset == self.ring.end - len(data):
+                self.deliver(conn)
 
-    def write_to(self, conn: Conn, data: bytes | bytearray) -> None:
-        try:
-            n = os.write(conn.out_fd, data)
-        except BlockingIOError:
-            n = 0
-        except OSError as e:
+    def deliver(self, conn: Conn) -> None:
+        outcome = conn.push(self.ring)
+        if outcome == "behind":
+            # Fell out of the ring: resynchronise with a repaint, not memory.
+            self.log("a connection fell behind; repainting it")
+            conn.blob = bytearray(self.repaint(conn, since=None))
+            conn.offset = self.ring.end
+            outcome = conn.push(self.ring)
+        if outcome == "error":
             # pty 4.0: an output error (EPIPE, EIO) disconnects.
-            self.log(f"output error {e.strerror}; disconnecting")
             self.detach(conn, notify="disconnected")
-            return
-        if n < len(data):
-            conn.pending = bytearray(data[n:])
 
-    def write_output(self, conn: Conn) -> None:
-        data, conn.pending = conn.pending, bytearray()
-        self.write_to(conn, data)
+    def repaint(self, conn: Conn, since: int | None) -> bytes:
+        if conn.tty:
+            return self.view.repaint(self.ring, since)
+        self.view.catch_up(self.ring)
+        return self.view.screen()
 
     def read_input(self, conn: Conn) -> None:
         try:
@@ -283,6 +314,9 @@ class Master:
             return
         except OSError:
             data = b""
+        if not conn.writer:
+            conn.input_eof = not data  # a watcher's keys are read and dropped
+            return
         if not data:
             # pty 4.0: EOF on a session's input is a disconnect.
             self.detach(conn, notify="disconnected")
@@ -300,7 +334,13 @@ class Master:
         except OSError:
             self.inbuf.clear()
             return
+        self.input_offset += n
         del self.inbuf[:n]
+
+    def answer(self, reply: bytes) -> None:
+        """The screen model answers status queries only when no terminal can."""
+        if self.rw is None or not self.rw.tty:
+            self.inbuf += reply
 
     # -- the program -------------------------------------------------------
 
@@ -319,9 +359,8 @@ class Master:
             elif os.WIFCONTINUED(st):
                 self.stopped = False
             else:
-                self.status = os.waitstatus_to_exitcode(st)
-                if self.status < 0:
-                    self.status = 128 - self.status
+                code = os.waitstatus_to_exitcode(st)
+                self.status = 128 - code if code < 0 else code
                 self.stopped = False
                 self.exit_deadline = time.monotonic() + EXIT_GRACE
                 self.log(f"program ended, status {self.status}")
@@ -336,6 +375,8 @@ class Master:
     def resize(self, rows: int, cols: int, force: bool) -> None:
         if self.status is not None or rows <= 0 or cols <= 0:
             return
+        if self._view is not None:
+            self._view.resize(self.ring, rows, cols)
         if get_winsize(self.pty_fd) != (rows, cols):
             set_winsize(self.pty_fd, rows, cols)
         elif force:
@@ -350,10 +391,7 @@ class Master:
     def accept(self) -> None:
         try:
             sock, _ = self.listener.accept()
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as e:
-            self.log(f"accept failed: {e}")
+        except OSError:
             return
         _, uid, _ = _UCRED.unpack(
             sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size)
@@ -383,11 +421,13 @@ class Master:
             return
         try:
             for msg in conn.decoder.feed(data):
-                self.handle(conn, msg)
+                requests.handle(self, conn, msg)
                 if conn.sock.fileno() < 0:
                     return
         except (protocol.ProtocolError, KeyError, TypeError, ValueError) as e:
             self.log(f"closing a connection: {e}")
+            self.drop(conn)
+        if len(conn.control) > CONTROL_LIMIT:
             self.drop(conn)
 
     def write_control(self, conn: Conn) -> None:
@@ -403,8 +443,8 @@ class Master:
             self.drop(conn)
 
     def drop(self, conn: Conn) -> None:
-        """Forget a connection; a read-write one becomes a disconnect."""
-        if conn is self.rw:
+        """Forget a connection; losing the read-write one is a disconnect."""
+        if conn.attached:
             self.detach(conn, notify=None)
         fd = conn.sock.fileno()
         self.forget(fd)
@@ -416,131 +456,26 @@ class Master:
 
     def detach(self, conn: Conn, notify: str | None) -> None:
         """End ``conn``'s data connection; tell its signaller why."""
-        for fd in {conn.in_fd, conn.out_fd}:
-            if fd >= 0:
-                self.forget(fd)
-                os.close(fd)
-        conn.in_fd = conn.out_fd = -1
+        if conn.tty and notify in ("disconnected", "takenover", "killed"):
+            from sessmux.render import reset_sequence
+
+            try:
+                os.write(conn.out_fd, reset_sequence())  # give the terminal back sane
+            except OSError:
+                pass
         if conn is self.rw:
-            self.sent = self.ring.end - len(conn.pending)
+            self.sent = conn.offset
+            if conn.tty:
+                self.tty_seen = self.sent
             self.rw = None
             self.reco = None  # pty 4.0: a disconnect clears the reconnect target
             self.disconnected_at = time.time()
             self.log("disconnected")
-        conn.pending.clear()
-        conn.attached = False
+        for fd in {conn.in_fd, conn.out_fd}:
+            self.forget(fd)
+        conn.close_data()
         if notify:
             conn.send({"t": notify})
         conn.closing = True
         if not conn.control:
             self.drop(conn)
-
-    def handle(self, conn: Conn, msg: protocol.Message) -> None:
-        kind = msg["t"]
-        if not conn.greeted:
-            if kind != "hello" or msg.get("v") != protocol.VERSION:
-                conn.send({"t": "error", "code": 11, "msg": "protocol version mismatch"})
-                conn.closing = True
-                return
-            conn.greeted = True
-            return
-        handler = getattr(self, "on_" + kind, None)
-        if handler is None:
-            raise protocol.ProtocolError(f"unknown request {kind!r}")
-        handler(conn, msg)
-
-    def on_status(self, conn: Conn, msg: protocol.Message) -> None:
-        conn.send(self.status_message())
-
-    def status_message(self) -> protocol.Message:
-        return {
-            "t": "status",
-            "name": self.name,
-            "longname": self.longname,
-            "pid": os.getpid(),
-            "slave": self.pid,
-            "connected": self.rw is not None,
-            "reco": self.reco,
-            "created": self.created,
-            "activity": self.activity,
-            "disconnected_at": None if self.rw else self.disconnected_at,
-            "exited": self.status,
-            "remote": self.rw.remote if self.rw else "",
-        }
-
-    def on_setname(self, conn: Conn, msg: protocol.Message) -> None:
-        self.longname = clip_long_name(str(msg["name"]))
-        conn.send({"t": "ok"})
-
-    def on_disconnect(self, conn: Conn, msg: protocol.Message) -> None:
-        if self.rw is None:
-            conn.send({"t": "error", "code": 2, "msg": "already disconnected"})
-            return
-        self.detach(self.rw, notify="disconnected")
-        conn.send({"t": "ok"})
-
-    def on_reco(self, conn: Conn, msg: protocol.Message) -> None:
-        target = msg.get("target")
-        if self.rw is None:
-            conn.send({"t": "error", "code": 2, "msg": "not connected"})
-            return
-        self.reco = str(target) if target else None
-        self.rw.send({"t": "reco", "target": self.reco})
-        conn.send({"t": "ok"})
-
-    def on_kill(self, conn: Conn, msg: protocol.Message) -> None:
-        self.log("killed by request")
-        if self.rw is not None:
-            self.rw.send({"t": "killed"})
-            self.detach(self.rw, notify=None)
-        conn.send({"t": "ok"})
-        self.done = True
-
-    def on_winsize(self, conn: Conn, msg: protocol.Message) -> None:
-        if conn is self.rw:
-            self.resize(int(msg["rows"]), int(msg["cols"]), bool(msg.get("force")))
-
-    def on_cont(self, conn: Conn, msg: protocol.Message) -> None:
-        if conn is self.rw:
-            self.continue_program()
-
-    def on_attach(self, conn: Conn, msg: protocol.Message) -> None:
-        fds, conn.fds = conn.fds[:2], conn.fds[2:]
-        if len(fds) != 2:
-            for fd in fds:
-                os.close(fd)
-            raise protocol.ProtocolError("attach without its two descriptors")
-        if self.rw is not None:
-            if not msg.get("force"):
-                for fd in fds:
-                    os.close(fd)
-                conn.send({"t": "error", "code": 16, "msg": "already connected"})
-                return
-            old = self.rw
-            old.send({"t": "takenover"})
-            self.detach(old, notify=None)
-        try:
-            conn.in_fd = reopen_private(fds[0], write=False)
-            conn.out_fd = reopen_private(fds[1], write=True)
-        finally:
-            for fd in fds:
-                os.close(fd)
-        conn.attached = True
-        conn.remote = str(msg.get("remote", ""))[:256]
-        self.rw = conn
-        self.disconnected_at = None
-        conn.send({"t": "attached", "name": self.name})
-        self.log(f"connected from {conn.remote or '(unknown)'}")
-        missed = self.ring.since(self.sent)
-        conn.pending = bytearray(self.ring.tail() if missed is None else missed)
-        if self.gate_fd >= 0:
-            os.write(self.gate_fd, b"k")  # pty 4.0: the program starts on first connect
-            os.close(self.gate_fd)
-            self.gate_fd = -1
-        if msg.get("rows") and msg.get("cols"):
-            self.resize(int(msg["rows"]), int(msg["cols"]), force=True)
-        if self.stopped:
-            self.continue_program()  # pty 4.0 continues the program on any reconnect
-        if conn.pending:
-            self.write_output(conn)
-

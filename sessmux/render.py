@@ -152,6 +152,26 @@ def _save_cursor(out: list[str], savepoints: list[Any], pen: Key, lines: int,
     return pen
 
 
+def render_line(row: Any, columns: int) -> bytes:
+    """One line of a screen as text with its colours, for a terminal's scrollback.
+
+    Trailing blanks are dropped and the attributes are reset at the end.
+    """
+    out: list[str] = []
+    pen: Key = _DEFAULT_KEY
+    cells = row_cells(row, columns)
+    while cells and cells[-1][1] == " " and cells[-1][2] == _DEFAULT_KEY:
+        cells.pop()
+    for _, text, key in cells:
+        if key != pen:
+            out.append(sgr(key))
+            pen = key
+        out.append(text)
+    if pen != _DEFAULT_KEY:
+        out.append("\x1b[m")
+    return "".join(out).encode("utf-8")
+
+
 def render(screen: TerminalScreen) -> bytes:
     """Bytes that repaint a same-size terminal to show ``screen`` exactly."""
     lines, columns = screen.lines, screen.columns

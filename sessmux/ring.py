@@ -49,21 +49,32 @@ class Ring:
             self._chunks[0] = self._chunks[0][excess:]
             self._size -= excess
 
-    def since(self, offset: int) -> bytes | None:
-        """The bytes after ``offset``, or None if some have left the ring."""
+    def since(self, offset: int, limit: int | None = None) -> bytes | None:
+        """The bytes after ``offset`` (at most ``limit``), or None if some are gone.
+
+        Readers are usually close to the end, so the search for ``offset``
+        starts from the newest chunk.
+        """
         if offset >= self.end:
             return b""
         if offset < self.start:
             return None
-        skip = offset - self.start
-        out = bytearray()
-        for chunk in self._chunks:
-            if skip >= len(chunk):
-                skip -= len(chunk)
-                continue
-            out += chunk[skip:]
-            skip = 0
-        return bytes(out)
+        # Walk back from the newest chunk to the one holding ``offset``.
+        index, chunk_start = len(self._chunks), self.end
+        while chunk_start > offset:
+            index -= 1
+            chunk_start -= len(self._chunks[index])
+        want = self.end - offset if limit is None else min(limit, self.end - offset)
+        skip = offset - chunk_start
+        first = self._chunks[index]
+        if skip + want <= len(first):
+            return first[skip : skip + want]
+        out = bytearray(first[skip:])
+        for i in range(index + 1, len(self._chunks)):
+            out += self._chunks[i]
+            if len(out) >= want:
+                break
+        return bytes(out[:want])
 
     def tail(self) -> bytes:
         """Everything still held."""

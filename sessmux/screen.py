@@ -55,8 +55,17 @@ _IGNORED_PRIVATE = frozenset({3, 5})
 class TerminalScreen(pyte.Screen):
     """A ``pyte.Screen`` that tolerates anything and knows the input modes."""
 
-    def __init__(self, columns: int, lines: int, replies: Replies | None = None) -> None:
+    def __init__(
+        self,
+        columns: int,
+        lines: int,
+        replies: Replies | None = None,
+        scrolled: Callable[[Any], None] | None = None,
+    ) -> None:
         self.replies = replies
+        #: Called with each main-screen line that scrolls off the top, so the
+        #: master can hand it to a reattaching terminal's own scrollback.
+        self.scrolled = scrolled
         super().__init__(columns, lines)
 
     # -- state beyond pyte ------------------------------------------------
@@ -237,6 +246,14 @@ class TerminalScreen(pyte.Screen):
                 self.buffer.pop(y, None)
         self.dirty.update(range(top, bottom + 1))
 
+    def index(self) -> None:
+        """IND/LF: at the bottom of a full-height region the top line leaves."""
+        top, bottom = self.margins or Margins(0, self.lines - 1)
+        if (self.scrolled is not None and not self.alt_mode and top == 0
+                and self.cursor.y == bottom):
+            self.scrolled(self.buffer[0])
+        super().index()
+
     # -- replies -----------------------------------------------------------
 
     def write_process_input(self, data: str) -> None:
@@ -296,8 +313,14 @@ for _name in {*pyte.Stream.csi.values(), "scroll_up", "scroll_down"}:
 class ScreenModel:
     """A ``TerminalScreen`` fed with raw program output."""
 
-    def __init__(self, rows: int = 24, cols: int = 80, replies: Replies | None = None) -> None:
-        self.screen = TerminalScreen(cols, rows, replies)
+    def __init__(
+        self,
+        rows: int = 24,
+        cols: int = 80,
+        replies: Replies | None = None,
+        scrolled: Callable[[Any], None] | None = None,
+    ) -> None:
+        self.screen = TerminalScreen(cols, rows, replies, scrolled)
         self._parser = VTParser(self.screen)
 
     def feed(self, data: bytes) -> None:

@@ -52,6 +52,7 @@ class Signaller:
         prog: str = "sess",
         quiet: bool = False,
         detached: bool = False,
+        follow: tuple[str, bool] = ("rw", False),
         env: Mapping[str, str] | None = None,
         stdin: int = 0,
         stdout: int = 1,
@@ -66,6 +67,8 @@ class Signaller:
         size_fds = [fd for fd in (stdin, stdout) if os.isatty(fd)]
         self.size_fd = None if detached or not size_fds else size_fds[0]
         self.reco: str | None = None
+        self.follow = follow  # how to follow a reconnect target: mode, force
+        self.reco_mode = follow
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_w, False)
 
@@ -81,14 +84,19 @@ class Signaller:
     def size(self) -> tuple[int, int] | None:
         return get_winsize(self.size_fd) if self.size_fd is not None else None
 
-    def attach(self, name: str) -> client.Channel:
-        """Pass our stdin and stdout to ``name``'s master."""
+    def attach(self, name: str, mode: str = "rw", force: bool = False) -> client.Channel:
+        """Pass our stdin and stdout to ``name``'s master.
+
+        The master holds the session's output until we say ``go``, so that
+        our own message comes before the session's screen.
+        """
         channel = client.connect(self.directory, name)
         size = self.size()
         msg = {
             "t": "attach",
-            "mode": "rw",
-            "force": False,
+            "mode": mode,
+            "force": force,
+            "hold": True,
             "tty": os.isatty(self.stdout),
             "rows": size[0] if size else 0,
             "cols": size[1] if size else 0,
@@ -108,14 +116,18 @@ class Signaller:
             raise SessError("session already connected somewhere else", ELSEWHERE)
         raise SessError("signaller having trouble", COMMS)
 
-    def run(self, name: str, first: bool = True) -> int:
+    def run(
+        self, name: str, first: bool = True, mode: str = "rw", force: bool = False
+    ) -> int:
         """Connect to ``name`` and steer until there is nothing to follow."""
         old = {sig: signal.signal(sig, _raise_hangup) for sig in HANGUPS}
         old[signal.SIGWINCH] = signal.signal(signal.SIGWINCH, lambda s, f: None)
         old_wakeup = signal.set_wakeup_fd(self.wake_w)
         try:
             with TerminalGuard((self.stdin, self.stdout), self.tty_fd) as guard:
-                guard.raw()
+                # A watcher's keys go nowhere, so its ^C stays a signal: the way out.
+                guard.raw(keep_signals=mode == "ro")
+                self.reco_mode = (mode, force)
                 return self._follow(name, first, guard)
         finally:
             signal.set_wakeup_fd(old_wakeup)
@@ -127,7 +139,7 @@ class Signaller:
             if not first:
                 self.say("info", f"reconnecting to {name}")
             try:
-                channel = self.attach(name)
+                channel = self.attach(name, *self.reco_mode)
             except NoSession:
                 if first:
                     raise SessError(
@@ -141,6 +153,7 @@ class Signaller:
             if not first:
                 self.say("info", f"successfully connected to {name}")
             first = False
+            channel.send({"t": "go"})
             try:
                 code = self._serve(channel, guard)
             finally:
@@ -157,6 +170,10 @@ class Signaller:
                 kind = msg["t"]
                 if kind == "reco":
                     self.reco = msg.get("target") or None
+                    self.reco_mode = (
+                    str(msg.get("mode") or self.follow[0]),
+                    bool(msg.get("force")) or self.follow[1],
+                )
                 elif kind == "stopped":
                     self.mirror_stop(int(msg["sig"]), guard, channel)
                 elif kind == "exited":

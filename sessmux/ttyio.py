@@ -34,7 +34,7 @@ def set_winsize(fd: int, rows: int, cols: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, _WINSZ.pack(rows, cols, 0, 0))
 
 
-def make_raw(attrs: Attrs) -> Attrs:
+def make_raw(attrs: Attrs, keep_signals: bool = False) -> Attrs:
     """pty 4.0's "zero mode": no echo, no line editing, no signals, 8 bits."""
     new = list(attrs)
     iflag, oflag, cflag, lflag = (int(x) for x in new[:4])
@@ -44,7 +44,9 @@ def make_raw(attrs: Attrs) -> Attrs:
     )
     oflag &= ~termios.OPOST
     cflag = (cflag & ~(termios.CSIZE | termios.PARENB)) | termios.CS8
-    lflag &= ~(termios.ECHO | termios.ECHONL | termios.ICANON | termios.ISIG | termios.IEXTEN)
+    lflag &= ~(termios.ECHO | termios.ECHONL | termios.ICANON | termios.IEXTEN)
+    if not keep_signals:
+        lflag &= ~termios.ISIG
     new[:4] = [iflag, oflag, cflag, lflag]
     cc = list(new[6])
     cc[termios.VMIN] = 1
@@ -63,6 +65,7 @@ class TerminalGuard:
         self.fds = fds
         self.tty_fd = tty_fd
         self.saved_attrs: Attrs | None = None
+        self.keep_signals = False
         self.saved_flags = {fd: _getfl(fd) for fd in fds}
         if tty_fd is not None:
             try:
@@ -70,11 +73,14 @@ class TerminalGuard:
             except termios.error:
                 self.tty_fd = None
 
-    def raw(self) -> None:
-        """Put the terminal in zero mode."""
+    def raw(self, keep_signals: bool | None = None) -> None:
+        """Put the terminal in zero mode (again, after a stop: same signals as before)."""
+        if keep_signals is not None:
+            self.keep_signals = keep_signals
         if self.tty_fd is not None and self.saved_attrs is not None:
             # TCSADRAIN, not TCSAFLUSH: keys typed ahead belong to the session.
-            termios.tcsetattr(self.tty_fd, termios.TCSADRAIN, make_raw(self.saved_attrs))
+            raw = make_raw(self.saved_attrs, self.keep_signals)
+            termios.tcsetattr(self.tty_fd, termios.TCSADRAIN, raw)
 
     def restore(self) -> None:
         """Give back the modes and flags saved at the start."""

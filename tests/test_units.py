@@ -168,3 +168,14 @@ def test_ring_matches_a_plain_model(capacity: int, chunks: list[bytes]) -> None:
                 assert got == everything[offset:]
             else:
                 assert got is None
+
+
+@given(st.integers(1, 64), st.lists(st.binary(min_size=1, max_size=40), max_size=30),
+       st.integers(1, 100))
+def test_ring_limited_reads(capacity: int, chunks: list[bytes], limit: int) -> None:
+    r, everything = Ring(capacity), b""
+    for chunk in chunks:
+        r.append(chunk)
+        everything += chunk
+    for offset in range(r.start, r.end + 1):
+        assert r.since(offset, limit) == everything[offset : offset + limit]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from sessmux import cli, client, names
 from sessmux.errors import SessError
 
-USAGE = "usage: reconnect [-s name] [target]"
+USAGE = "usage: reconnect [-s name] [-R] [-f] [target]"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -22,12 +22,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _reconnect(argv: Sequence[str]) -> int:
-    opts, rest = cli.parse(argv, "s:", USAGE)
+    opts, rest = cli.parse(argv, "s:Rf", USAGE)
     if len(rest) > 1:
         raise cli.Usage(f"unexpected argument {rest[1]!r}")
-    name = cli.target("reconnect", dict(opts).get("-s"))
+    flags = dict(opts)
+    name = cli.target("reconnect", flags.get("-s"))
     goal = names.check(rest[0]) if rest else None
-    reply = client.request(cli.tool_dir(), name, {"t": "reco", "target": goal})
+    msg = {"t": "reco", "target": goal, "force": "-f" in flags}
+    if "-R" in flags:
+        msg["mode"] = "ro"
+    reply = client.request(cli.tool_dir(), name, msg)
     if reply["t"] != "ok":
         raise SessError(f"session {name} not connected")
     if goal:

@@ -12,7 +12,7 @@ from sessmux.errors import SessError
 from sessmux.signaller import Hangup, Signaller
 from sessmux.ttyio import Attrs, get_winsize
 
-USAGE = "usage: sess [-qQv] [-d] [-b size] [program [arg ...]]"
+USAGE = "usage: sess [-qQv] [-d] [-rR] [-f] [-b size] [program [arg ...]]"
 DEFAULT_BUFFER = 256 * 1024
 
 
@@ -32,8 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _sess(argv: Sequence[str]) -> int:
-    opts, program = cli.parse(argv, "qQvdb:", USAGE)
-    quiet = verbose = detached = False
+    opts, program = cli.parse(argv, "qQvdrRfb:", USAGE)
+    quiet = verbose = detached = force = False
+    mode = "rw"
     ring = DEFAULT_BUFFER
     for opt, value in opts:
         if opt == "-q":
@@ -44,6 +45,12 @@ def _sess(argv: Sequence[str]) -> int:
             quiet, verbose = False, True
         elif opt == "-d":
             detached = True
+        elif opt == "-r":
+            mode = "rw"
+        elif opt == "-R":
+            mode = "ro"  # pty 4.0 -R: output only; here a read-only watcher
+        elif opt == "-f":
+            force = True
         elif opt == "-b":
             ring = parse_size(value)
     if not program:
@@ -60,7 +67,9 @@ def _sess(argv: Sequence[str]) -> int:
         directory, program, dict(os.environ), attrs, size or (24, 80), ring,
         log_path=os.environ.get("SESSMUX_LOG"),
     )
-    signaller = Signaller(directory, "sess", quiet=quiet, detached=detached)
+    signaller = Signaller(
+        directory, "sess", quiet=quiet, detached=detached, follow=(mode, force)
+    )
     if verbose:
         signaller.say("info", f"using session {name}")
     return follow(signaller, name, first=True)

@@ -1,0 +1,86 @@
+"""One client of a master: its socket, and for an attached one, its data fds.
+
+Does I/O on the fds it owns.  An attached connection reads the session's
+output from the replay ring at its own offset, so a slow or stopped reader
+only falls behind; it never holds the program or other readers back.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+from sessmux import protocol
+from sessmux.ring import Ring
+
+WRITE_LIMIT = 1 << 18
+
+
+class Conn:
+    """A client socket; after ``attach``, also a data connection."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.decoder = protocol.Decoder()
+        self.control = bytearray()  # frames waiting to be sent
+        self.fds: list[int] = []  # descriptors received, not yet used
+        self.greeted = False
+        self.closing = False  # close once ``control`` is flushed
+        self.attached = False
+        self.writer = False  # the read-write connection (else a watcher)
+        self.tty = False  # its output goes to a terminal
+        self.held = False  # output waits for the signaller's "go"
+        self.in_fd = -1
+        self.out_fd = -1
+        self.input_eof = False
+        self.offset = 0  # next output offset this connection gets
+        self.blob = bytearray()  # bytes due before the ring's (a repaint)
+        self.progress = time.monotonic()  # last time it took output, or had none due
+        self.remote = ""
+
+    def send(self, msg: protocol.Message) -> None:
+        self.control += protocol.encode(msg)
+
+    def backlog(self, ring: Ring) -> int:
+        return len(self.blob) + ring.end - self.offset
+
+    def push(self, ring: Ring) -> str | None:
+        """Write what is due without blocking.
+
+        Returns None when done for now, ``"behind"`` when the ring no longer
+        holds this connection's next bytes, ``"error"`` when the fd failed.
+        """
+        while True:
+            if self.blob:
+                data: bytes | bytearray = self.blob
+            else:
+                got = ring.since(self.offset, WRITE_LIMIT)
+                if got is None:
+                    return "behind"
+                data = got
+            if not data:
+                self.progress = time.monotonic()
+                return None
+            try:
+                n = os.write(self.out_fd, data)
+            except BlockingIOError:
+                return None
+            except OSError:
+                return "error"
+            self.progress = time.monotonic()
+            if self.blob:
+                del self.blob[:n]
+            else:
+                self.offset += n
+            if n < len(data):
+                return None
+
+    def close_data(self) -> None:
+        """Close the data fds (the socket stays, for last words)."""
+        for fd in {self.in_fd, self.out_fd}:
+            if fd >= 0:
+                os.close(fd)
+        self.in_fd = self.out_fd = -1
+        self.attached = False
+        self.blob.clear()

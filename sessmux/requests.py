@@ -1,0 +1,204 @@
+"""What a master does with each request from a tool or signaller.
+
+Does I/O only through the master it is given.  One function per message
+type (``protocol`` lists them); an unknown type is a protocol error that
+closes that connection and nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sessmux import protocol
+from sessmux.connection import Conn
+from sessmux.names import clip_long_name, is_valid
+from sessmux.ttyio import reopen_private
+
+if TYPE_CHECKING:
+    from sessmux.master import Master
+
+Handler = Callable[["Master", Conn, protocol.Message], None]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def handle(master: Master, conn: Conn, msg: protocol.Message) -> None:
+    kind = msg["t"]
+    if not conn.greeted:
+        if kind != "hello" or msg.get("v") != protocol.VERSION:
+            conn.send({"t": "error", "code": 11, "msg": "protocol version mismatch"})
+            conn.closing = True
+            return
+        conn.greeted = True
+        return
+    fn = HANDLERS.get(kind)
+    if fn is None:
+        raise protocol.ProtocolError(f"unknown request {kind!r}")
+    fn(master, conn, msg)
+
+
+def status(master: Master) -> protocol.Message:
+    rw = master.rw
+    return {
+        "t": "status",
+        "name": master.name,
+        "longname": master.longname,
+        "pid": os.getpid(),
+        "slave": master.pid,
+        "connected": rw is not None,
+        "watchers": sum(1 for c in master.attached() if not c.writer),
+        "reco": master.reco["target"] if master.reco else None,
+        "created": master.created,
+        "activity": master.activity,
+        "disconnected_at": None if rw else master.disconnected_at,
+        "exited": master.status,
+        "remote": rw.remote if rw else "",
+        "buffer": master.replay,
+    }
+
+
+@handler("status")
+def on_status(master: Master, conn: Conn, msg: protocol.Message) -> None:
+    conn.send(status(master))
+
+
+@handler("setname")
+def on_setname(master: Master, conn: Conn, msg: protocol.Message) -> None:
+    master.longname = clip_long_name(str(msg["name"]))
+    conn.send({"t": "ok"})
+
+
+@handler("disconnect")
+def on_disconnect(master: Master, conn: Conn, msg: protocol.Message) -> None:
+    if master.rw is None:
+        conn.send({"t": "error", "code": 2, "msg": "already disconnected"})
+        return
+    master.detach(master.rw, notify="disconnected")
+    conn.send({"t": "ok"})
+
+
+@handler("reco")
+def on_reco(master: Master, conn: Conn, msg: protocol.Message) -> None:
+    """pty 4.0's deferred reconnect: stored here, relayed to the signaller."""
+    if master.rw is None:
+        conn.send({"t": "error", "code": 2, "msg": "not connected"})
+        return
+    target = msg.get("target")
+    if target is not None and not (isinstance(target, str) and is_valid(target)):
+        raise protocol.ProtocolError("bad reconnect target")
+    master.reco = None
+    if target:
+        master.reco = {"target": target, "mode": msg.get("mode", "rw"),
+                       "force": bool(msg.get("force"))}
+    master.rw.send({"t": "reco", **(master.reco or {"target": None})})
+    conn.send({"t": "ok"})
+
+
+@handler("kill")
+def on_kill(master: Master, conn: Conn, msg: protocol.Message) -> None:
+    master.log("killed by request")
+    for attached in master.attached():
+        master.detach(attached, notify="killed")
+    conn.send({"t": "ok"})
+    master.done = True
+
+
+@handler("winsize")
+def on_winsize(master: Master, conn: Conn, msg: protocol.Message) -> None:
+    # The latest read-write connection sets the size; watchers follow it.
+    if conn is master.rw:
+        master.resize(int(msg["rows"]), int(msg["cols"]), bool(msg.get("force")))
+
+
+@handler("cont")
+def on_cont(master: Master, conn: Conn, msg: protocol.Message) -> None:
+    if conn is master.rw:
+        master.continue_program()
+
+
+@handler("go")
+def on_go(master: Master, conn: Conn, msg: protocol.Message) -> None:
+    """The signaller has said its piece; output may now reach its terminal."""
+    conn.held = False
+    if conn.attached:
+        master.deliver(conn)
+
+
+@handler("attach")
+def on_attach(master: Master, conn: Conn, msg: protocol.Message) -> None:
+    fds, conn.fds = conn.fds[:2], conn.fds[2:]
+    if len(fds) != 2 or conn.attached:
+        for fd in fds:
+            os.close(fd)
+        raise protocol.ProtocolError("attach without its two descriptors")
+    writer = msg.get("mode", "rw") != "ro"
+    if writer and master.rw is not None:
+        if not msg.get("force"):
+            for fd in fds:
+                os.close(fd)
+            conn.send({"t": "error", "code": 16, "msg": "already connected"})
+            return
+        master.log("taken over by a new connection")
+        master.detach(master.rw, notify="takenover")
+    try:
+        conn.in_fd = reopen_private(fds[0], write=False)
+        conn.out_fd = reopen_private(fds[1], write=True)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    conn.attached, conn.writer = True, writer
+    conn.tty = bool(msg.get("tty"))
+    conn.held = bool(msg.get("hold"))
+    conn.remote = str(msg.get("remote", ""))[:256]
+    conn.progress = time.monotonic()
+    if writer:
+        master.rw = conn
+        master.disconnected_at = None
+        if msg.get("rows") and msg.get("cols"):
+            master.resize(int(msg["rows"]), int(msg["cols"]), force=True)
+    reply = {"t": "attached", "name": master.name, "input": master.input_offset}
+    reply.update(_initial_output(master, conn, msg))
+    conn.send(reply)
+    master.log(f"{'connected' if writer else 'watched'} from {conn.remote or '(unknown)'}")
+    if master.gate_fd >= 0 and writer:
+        os.write(master.gate_fd, b"k")  # pty 4.0: the program starts on first connect
+        os.close(master.gate_fd)
+        master.gate_fd = -1
+    if writer and master.stopped:
+        master.continue_program()  # pty 4.0 continues the program on any reconnect
+    if not conn.held:
+        master.deliver(conn)
+
+
+def _initial_output(master: Master, conn: Conn, msg: protocol.Message) -> protocol.Message:
+    """Set what ``conn`` gets first (DESIGN §4); return what the reply says of it."""
+    ring = master.ring
+    floor = max(ring.start, ring.end - master.replay)  # what a reconnect may replay
+    resume = msg.get("offset")
+    if isinstance(resume, int) and resume >= 0:
+        if floor <= resume <= ring.end:
+            conn.offset = resume  # exactly the bytes after it
+            return {"resumed": True, "offset": resume}
+        conn.offset = ring.end
+        conn.blob = bytearray(master.repaint(conn, since=None))
+        return {"resumed": False, "behind": True, "offset": ring.end}
+    if conn.tty:
+        since = master.tty_seen if conn.writer else None
+        conn.blob = bytearray(master.repaint(conn, since=since))
+        conn.offset = ring.end
+    elif conn.writer:
+        # A pipe or file: the raw bytes the last connection had not received.
+        conn.offset = max(master.sent, floor)
+    else:
+        conn.offset = ring.end
+    return {"offset": conn.offset}
