@@ -21,6 +21,7 @@ import signal
 import socket
 import struct
 import time
+import traceback
 
 from sessmux import protocol, requests
 from sessmux.connection import Conn
@@ -118,7 +119,14 @@ class Master:
             except InterruptedError:
                 continue
             for fd, ev in events:
-                self.dispatch(fd, ev)
+                try:
+                    self.dispatch(fd, ev)
+                except Exception:  # noqa: BLE001 - one bad event must not end the session
+                    self.log("error, dropping that connection: " + traceback.format_exc())
+                    conn = self.conns.get(fd) or next(
+                        (c for c in self.attached() if fd in (c.in_fd, c.out_fd)), None)
+                    if conn is not None:
+                        self.drop(conn)
             now = time.monotonic()
             if self.status is not None and self.pty_open and now >= self.exit_deadline:
                 self.pty_open = False

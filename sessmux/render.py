@@ -235,10 +235,12 @@ def reset_sequence() -> bytes:
 
     The scroll region is reset between DECSC and DECRC because DECSTBM
     homes the cursor, and the user's prompt should come back where it was.
+    Origin mode is left alone for the same reason: resetting it homes the
+    cursor too, and programs set it only inside the alternate screen.
     """
     return (
         b"\x1b[?1049l"  # main screen (and the cursor from before ?1049h)
         b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l"
         b"\x1b[?1004l\x1b[?2004l\x1b[?1l\x1b>"
-        b"\x1b[0m\x1b[4l\x1b[?6l\x1b7\x1b[r\x1b8\x1b(B\x0f\x1b[?7h\x1b[?25h"
+        b"\x1b[0m\x1b[4l\x1b7\x1b[r\x1b8\x1b(B\x0f\x1b[?7h\x1b[?25h"
     )

@@ -98,7 +98,7 @@ def on_reco(master: Master, conn: Conn, msg: protocol.Message) -> None:
         raise protocol.ProtocolError("bad reconnect target")
     master.reco = None
     if target:
-        master.reco = {"target": target, "mode": msg.get("mode", "rw"),
+        master.reco = {"target": target, "mode": msg.get("mode"),
                        "force": bool(msg.get("force"))}
     master.rw.send({"t": "reco", **(master.reco or {"target": None})})
     conn.send({"t": "ok"})
@@ -192,7 +192,9 @@ def _initial_output(master: Master, conn: Conn, msg: protocol.Message) -> protoc
         conn.offset = ring.end
         conn.blob = bytearray(master.repaint(conn, since=None))
         return {"resumed": False, "behind": True, "offset": ring.end}
-    if conn.tty:
+    if conn.tty and ring.end == 0:
+        conn.offset = 0  # a new session: nothing to repaint, the terminal goes on as it is
+    elif conn.tty:
         since = master.tty_seen if conn.writer else None
         conn.blob = bytearray(master.repaint(conn, since=since))
         conn.offset = ring.end

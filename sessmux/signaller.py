@@ -125,8 +125,6 @@ class Signaller:
         old_wakeup = signal.set_wakeup_fd(self.wake_w)
         try:
             with TerminalGuard((self.stdin, self.stdout), self.tty_fd) as guard:
-                # A watcher's keys go nowhere, so its ^C stays a signal: the way out.
-                guard.raw(keep_signals=mode == "ro")
                 self.reco_mode = (mode, force)
                 return self._follow(name, first, guard)
         finally:
@@ -138,6 +136,8 @@ class Signaller:
         while True:
             if not first:
                 self.say("info", f"reconnecting to {name}")
+            # A watcher's keys go nowhere, so its ^C stays a signal: the way out.
+            guard.raw(keep_signals=self.reco_mode[0] == "ro")
             try:
                 channel = self.attach(name, *self.reco_mode)
             except NoSession:

@@ -215,3 +215,12 @@ def test_reset_sequence_gives_the_terminal_back() -> None:
     assert screen.cursor.attrs[1:] == screen.default_char[1:]
     assert {1 << 5, 1006 << 5, 2004 << 5, 1004 << 5}.isdisjoint(screen.mode)
     assert 7 << 5 in screen.mode
+
+
+def test_reset_sequence_leaves_the_cursor_where_the_prompt_was() -> None:
+    model = ScreenModel(6, 20)
+    model.feed(b"line one\r\nline two\r\n$ ")
+    model.feed(b"\x1b[?1049h\x1b[H\x1b[2Jfull screen\x1b[3;5r\x1b[6;1H")
+    model.feed(reset_sequence())
+    assert (model.screen.cursor.y, model.screen.cursor.x) == (2, 2)
+    assert model.screen.display[:2] == ["line one".ljust(20), "line two".ljust(20)]
