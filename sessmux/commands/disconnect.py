@@ -9,6 +9,15 @@ from sessmux import cli, client
 from sessmux.errors import SessError
 
 USAGE = "usage: disconnect [-s name]"
+HELP = USAGE + """
+
+Disconnect a session (default: this one, $PTY).  The session keeps
+running; its signaller exits quietly, or goes to its reconnect target.
+
+  -s NAME   the session to disconnect
+
+Exit status: 0 done; 1 usage; 2 already disconnected, or no such session.
+"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -17,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _disconnect(argv: Sequence[str]) -> int:
-    opts, rest = cli.parse(argv, "s:", USAGE)
+    opts, rest = cli.parse(argv, "s:", HELP)
     if rest:
         raise cli.Usage(f"unexpected argument {rest[0]!r}")
     name = cli.target("disconnect", dict(opts).get("-s"))

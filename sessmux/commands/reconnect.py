@@ -14,6 +14,18 @@ from sessmux import cli, client, names
 from sessmux.errors import SessError
 
 USAGE = "usage: reconnect [-s name] [-R] [-f] [target]"
+HELP = USAGE + """
+
+When this session is done (it exits, is disconnected or killed), connect
+to session TARGET instead of dropping the connection.  Without TARGET,
+clear it.  `reconnect xx; disconnect` flips to session xx.
+
+  -s NAME   set the target of session NAME instead of $PTY
+  -R        follow TARGET as a read-only watcher
+  -f        take TARGET over if it is connected elsewhere
+
+Exit status: 0 done; 1 usage; 2 session not connected, or no such session.
+"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -22,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _reconnect(argv: Sequence[str]) -> int:
-    opts, rest = cli.parse(argv, "s:Rf", USAGE)
+    opts, rest = cli.parse(argv, "s:Rf", HELP)
     if len(rest) > 1:
         raise cli.Usage(f"unexpected argument {rest[1]!r}")
     flags = dict(opts)

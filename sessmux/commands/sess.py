@@ -13,6 +13,25 @@ from sessmux.signaller import Hangup, Signaller
 from sessmux.ttyio import Attrs, get_winsize
 
 USAGE = "usage: sess [-qQv] [-d] [-rR] [-f] [-b size] [program [arg ...]]"
+HELP = USAGE + """
+
+Start a session running PROGRAM (default: $SHELL) on a pseudo-terminal of
+its own, and connect this terminal to it.  The session survives the loss
+of its connection; pick it up again with `sess reconnect NAME`.
+
+  -q        quiet: no info or warning messages
+  -Q        normal messages (default)
+  -v        verbose: also say which session is used
+  -d        detached: leave the terminal's modes alone (network logins)
+  -r        follow reconnect targets read-write (default)
+  -R        follow reconnect targets as a read-only watcher (^C leaves)
+  -f        take over a reconnect target that is connected elsewhere
+  -b SIZE   replay buffer of the new session (bytes, or 64k, 16m; default 256k)
+
+Exit status: the program's (128+N if killed by signal N); 1 usage,
+8 session directory problem, 11 communications trouble, 16 already
+connected somewhere else, 17 no such session.  See sess(1).
+"""
 DEFAULT_BUFFER = 256 * 1024
 
 
@@ -32,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _sess(argv: Sequence[str]) -> int:
-    opts, program = cli.parse(argv, "qQvdrRfb:", USAGE)
+    opts, program = cli.parse(argv, "qQvdrRfb:", HELP)
     quiet = verbose = detached = force = False
     mode = "rw"
     ring = DEFAULT_BUFFER

@@ -10,6 +10,16 @@ from sessmux import cli, client
 from sessmux.errors import SessError
 
 USAGE = "usage: sesskill -y [-m] [-s name]"
+HELP = USAGE + """
+
+End a session at once; its program gets a hang-up (SIGHUP).
+
+  -y        yes, really (required)
+  -m        allow killing the session this command runs in
+  -s NAME   the session (default: $PTY)
+
+Exit status: 0 done; 1 usage; 2 refused, or no such session.
+"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -18,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _sesskill(argv: Sequence[str]) -> int:
-    opts, rest = cli.parse(argv, "yms:", USAGE)
+    opts, rest = cli.parse(argv, "yms:", HELP)
     if rest:
         raise cli.Usage(f"unexpected argument {rest[0]!r}")
     flags = dict(opts)

@@ -10,6 +10,13 @@ from sessmux.names import visible
 from sessmux.protocol import Message
 
 USAGE = "usage: sesslist"
+HELP = USAGE + """
+
+List your sessions, one line each:
+  session XY pid MASTER slave PROGRAM connected|disconnected[: long name]
+
+Exit status: 0; 1 usage.
+"""
 
 
 def format_status(st: Message) -> str:
@@ -31,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _sesslist(argv: Sequence[str]) -> int:
-    _, rest = cli.parse(argv, "", USAGE)
+    _, rest = cli.parse(argv, "", HELP)
     if rest:
         raise cli.Usage(f"unexpected argument {rest[0]!r}")
     directory = cli.tool_dir()

@@ -10,6 +10,15 @@ from sessmux.errors import SessError
 from sessmux.names import visible
 
 USAGE = "usage: sessname [-s name] [long name]"
+HELP = USAGE + """
+
+Show this session's name and long name, or set the long name
+(at most 100 bytes).
+
+  -s NAME   the session (default: $PTY)
+
+Exit status: 0 done; 1 usage; 2 no such session.
+"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -18,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _sessname(argv: Sequence[str]) -> int:
-    opts, rest = cli.parse(argv, "s:", USAGE)
+    opts, rest = cli.parse(argv, "s:", HELP)
     name = cli.target("sessname", dict(opts).get("-s"))
     directory = cli.tool_dir()
     if rest:
