@@ -74,16 +74,17 @@ class View:
         """What a terminal gets on attach: missed lines into its scrollback, then the screen.
 
         ``since`` is the output offset this terminal had seen (None: it saw
-        nothing, so no lines are owed).  Whatever the terminal showed is
-        pushed into its scrollback rather than erased.
+        nothing, so no lines are owed).  When lines are owed, whatever the
+        terminal showed goes into its scrollback ahead of them.
         """
         self.catch_up(ring)
-        rows = self.model.rows
+        missed = [] if since is None else [line for offset, line in self.lines if offset > since]
+        if not missed:
+            return self.screen()
+        # From the bottom line, each CRLF pushes the top line into the
+        # terminal's scrollback: first what it showed, then the missed lines.
         out = [b"\x1b[?1049l\x1b[m\x1b[r\x1b[999;1H"]
-        if since is not None:
-            for offset, line in self.lines:
-                if offset > since:
-                    out.append(b"\r\n" + line)
-        out.append(b"\r\n" * rows)
+        out.extend(b"\r\n" + line for line in missed)
+        out.append(b"\r\n" * self.model.rows)
         out.append(self.screen())
         return b"".join(out)

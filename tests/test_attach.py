@@ -166,7 +166,7 @@ def test_vi_survives_detach_and_reattach(make_tmux: MakeTmux, home: Path) -> Non
     a = make_tmux()
     name = start(a)
     a.line(f"{editor} -u NONE -N {home}/notes.txt")
-    a.wait_for(r"notes.txt")
+    a.wait_for(r'notes.txt" \[New')  # the editor's own message: it is ready
     a.keys("i")
     a.wait_for(r"-- INSERT --")
     a.keys("-l", "first line of notes")
