@@ -23,7 +23,7 @@ import struct
 import time
 import traceback
 
-from sessmux import protocol, requests
+from sessmux import protocol, registry, requests
 from sessmux.connection import Conn
 from sessmux.ring import Ring
 from sessmux.ttyio import get_winsize, set_winsize
@@ -84,6 +84,7 @@ class Master:
         self.inbuf = bytearray()
         self.done = False
         self._view: View | None = None
+        self.entry = registry.open_entry(name, directory, os.getpid(), self.created)
         self.poll = select.poll()
         self.registered: dict[int, int] = {}
         self.sig_r, self.sig_w = os.pipe()
@@ -152,6 +153,7 @@ class Master:
         return self.ring.end > (self._view.fed if self._view else self.ring.start)
 
     def cleanup(self) -> None:
+        self.entry.ended()
         try:
             if os.stat(self.path).st_ino == self.inode:
                 os.unlink(self.path)
@@ -478,6 +480,7 @@ class Master:
             self.rw = None
             self.reco = None  # pty 4.0: a disconnect clears the reconnect target
             self.disconnected_at = time.time()
+            self.entry.disconnected()
             self.log("disconnected")
         for fd in {conn.in_fd, conn.out_fd}:
             self.forget(fd)

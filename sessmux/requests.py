@@ -164,6 +164,7 @@ def on_attach(master: Master, conn: Conn, msg: protocol.Message) -> None:
     if writer:
         master.rw = conn
         master.disconnected_at = None
+        master.entry.connected(conn.remote)
         if msg.get("rows") and msg.get("cols"):
             master.resize(int(msg["rows"]), int(msg["cols"]), force=True)
     reply = {"t": "attached", "name": master.name, "input": master.input_offset}
