@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Callable
@@ -49,8 +50,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    # Unwind like ^C, so every run still kills its processes by pid.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    signal.signal(signal.SIGTERM, _terminate)
     names = list(MEASUREMENTS)
     if args.only:
         names = [n.strip() for n in args.only.split(",") if n.strip()]

@@ -44,6 +44,7 @@ def measure(ctx: Context) -> list[Table]:
         with OuterTerminal() as term:
             term.spawn(peer.attached(run, ["sh", "-c", A_SHELL, str(a_file)]), run.env)
             term.read_until(_marker("flipA"), deadline(60))
+            term.wait_raw(deadline(30))
             wait_for(a_file.exists, deadline(10), "session A's name")
             names = {"flipA": a_file.read_text().strip(), "flipB": b_name}
             here, there = "flipA", "flipB"

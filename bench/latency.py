@@ -43,6 +43,7 @@ def measure(ctx: Context) -> list[Table]:
         with OuterTerminal() as term:
             term.spawn(argv, run.env)
             term.read_until(READY, deadline(60))
+            term.wait_raw(deadline(30))  # the echo program or the client sets it
             for i in range(per_round):
                 probe = PROBES[i % len(PROBES) : i % len(PROBES) + 1]
                 term.drain()

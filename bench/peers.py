@@ -91,6 +91,9 @@ class Peer:
     binary: str | None = None
     #: can re-attach a fresh terminal and repaint what was printed
     repaints = False
+    #: its client puts the outer terminal in raw mode; keys typed before
+    #: that may be flushed by the mode change, so wait for it
+    raw_client = False
 
     def missing(self) -> str | None:
         """Why the peer cannot run here, or None."""
@@ -130,6 +133,7 @@ class Peer:
 
 class Dtach(Peer):
     name = "dtach"
+    raw_client = True
     binary = "dtach"
 
     def attached(self, run: Run, program: Sequence[str]) -> Argv:
@@ -150,6 +154,7 @@ class Dtach(Peer):
 
 class Screen(Peer):
     name = "screen"
+    raw_client = True
     binary = "screen"
     repaints = True
 
@@ -182,6 +187,7 @@ class Screen(Peer):
 
 class Tmux(Peer):
     name = "tmux"
+    raw_client = True
     binary = "tmux"
     repaints = True
 

@@ -63,6 +63,7 @@ def _write_wrappers(bindir: Path) -> None:
 
 class Sessmux(Peer):
     name = "sessmux"
+    raw_client = True
     repaints = True
 
     def missing(self) -> str | None:

@@ -148,6 +148,18 @@ class OuterTerminal:
             pass
         self.tail = b""
 
+    def wait_raw(self, until: float) -> None:
+        """Wait (reading on) until the terminal is out of canonical mode.
+
+        A client switching to raw mode with TCSAFLUSH discards keys typed
+        before the switch; Linux reports the slave's modes on the master.
+        """
+        def is_raw() -> bool:
+            lflag = termios.tcgetattr(self.master)[3]
+            return not lflag & (termios.ICANON | termios.ECHO)
+
+        self.pump_until(is_raw, until, "the client to set raw mode")
+
     def write(self, data: bytes) -> None:
         os.write(self.master, data)
 

@@ -21,7 +21,9 @@ from bench.term import BenchTimeout, OuterTerminal, deadline
 BLOCK = 1 << 18  # bytes per generated block; blocks cycle through 16 seeds
 READY, DONE = b"@@ready@@", b"@@done@@"
 # Markers are printed with %s so their literal text never appears in argv.
-PAYLOAD = 'printf "@@%s@@\\n" ready; read x; cat "$0"; printf "\\n@@%s@@\\n" done'
+# The payload waits for a second key before it exits: tmux and screen may
+# tear the session down before drawing the last output of a dying program.
+PAYLOAD = 'printf "@@%s@@\\n" ready; read x; cat "$0"; printf "\\n@@%s@@\\n" done; read x'
 
 
 def _words(rng: random.Random, count: int) -> str:
@@ -64,7 +66,15 @@ def make_text(path: Path, megabytes: float) -> int:
     with open(path, "wb") as f:
         i = 0
         while written < total:
-            chunk = blocks[i % len(blocks)][: total - written]
+            chunk = blocks[i % len(blocks)]
+            if written + len(chunk) > total:
+                # Cut at a line end: a cut escape sequence would eat the
+                # end marker in a peer that parses the output.
+                chunk = chunk[: chunk.rfind(b"\n", 0, total - written) + 1]
+                chunk += b"\x1b[m\n"
+                f.write(chunk)
+                written += len(chunk)
+                break
             f.write(chunk)
             written += len(chunk)
             i += 1
@@ -75,7 +85,7 @@ def measure(ctx: Context) -> list[Table]:
     cfg = ctx.config
     path = ctx.workdir / f"text-{cfg.throughput_mb}MB.txt"
     size = make_text(path, cfg.throughput_mb)
-    table = Table("throughput", f"throughput: cat {size / 1e6:g} MB of mixed text", "MB/s",
+    table = Table("throughput", f"throughput: cat {size / 1e6:.3g} MB of mixed text", "MB/s",
                   higher_is_better=True)
 
     def body(peer: Peer, run: Run, rnd: int) -> None:
@@ -83,10 +93,13 @@ def measure(ctx: Context) -> list[Table]:
         with OuterTerminal() as term:
             term.spawn(argv, run.env)
             term.read_until(READY, deadline(60))
+            if peer.raw_client:
+                term.wait_raw(deadline(30))
             start = time.perf_counter()
             term.write(b"\r")
-            term.read_until(DONE, deadline(900))
+            term.read_until(DONE, deadline(60 + 6 * cfg.throughput_mb))
             elapsed = time.perf_counter() - start
+            term.write(b"\r")
             try:
                 term.wait_exit(deadline(20))
             except BenchTimeout:
