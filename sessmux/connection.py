@@ -38,6 +38,8 @@ class Conn:
         self.blob = bytearray()  # bytes due before the ring's (a repaint)
         self.progress = time.monotonic()  # last time it took output, or had none due
         self.remote = ""
+        self.detach_key: int | None = None  # atsr -e: typed once detaches, twice sends it
+        self.escape_at: float | None = None  # when a lone detach key was typed
 
     def send(self, msg: protocol.Message) -> None:
         self.control += protocol.encode(msg)
@@ -75,6 +77,39 @@ class Conn:
                 self.offset += n
             if n < len(data):
                 return None
+
+    def filter_detach_key(self, data: bytes) -> tuple[bytes, bool]:
+        """Take the detach key out of typed ``data``; say whether to detach.
+
+        The key twice in a row sends it once; the key followed by anything
+        else, or by nothing for a moment, detaches (like screen's C-a d).
+        """
+        key = self.detach_key
+        assert key is not None
+        out = bytearray()
+        i = 0
+        if self.escape_at is not None:
+            self.escape_at = None
+            if data[:1] == bytes([key]):
+                out.append(key)
+                i = 1
+            else:
+                return bytes(out), True
+        while i < len(data):
+            byte = data[i]
+            if byte != key:
+                out.append(byte)
+                i += 1
+                continue
+            if i + 1 == len(data):
+                self.escape_at = time.monotonic()  # wait a moment for a second one
+                break
+            if data[i + 1] == key:
+                out.append(key)
+                i += 2
+                continue
+            return bytes(out), True
+        return bytes(out), False
 
     def close_data(self) -> None:
         """Close the data fds (the socket stays, for last words)."""

@@ -23,7 +23,7 @@ import struct
 import time
 import traceback
 
-from sessmux import protocol, registry, requests
+from sessmux import protocol, registry, requests, utmp
 from sessmux.connection import Conn
 from sessmux.ring import Ring
 from sessmux.ttyio import get_winsize, set_winsize
@@ -37,6 +37,8 @@ CONTROL_LIMIT = 1 << 20  # a client that reads nothing is dropped past this
 INPUT_LIMIT = 1 << 16
 EXIT_GRACE = 0.5  # seconds to wait for a pty's last output after the program ends
 IDLE = 0.02  # seconds of quiet before the screen model is fed
+ESCAPE_WAIT = 0.5  # a lone detach key detaches after this long without a second one
+SOCKET_CHECK = 5.0  # seconds between checks that the session can still be reached
 IN, OUT = select.POLLIN, select.POLLOUT
 ERR = select.POLLERR | select.POLLHUP | select.POLLNVAL
 _UCRED = struct.Struct("3i")
@@ -84,6 +86,9 @@ class Master:
         self.inbuf = bytearray()
         self.done = False
         self._view: View | None = None
+        self.orphan_timeout: float | None = None  # end after this long with no client
+        self.utmp: utmp.Record | None = None
+        self.next_check = time.monotonic() + SOCKET_CHECK
         self.entry = registry.open_entry(name, directory, os.getpid(), self.created)
         self.poll = select.poll()
         self.registered: dict[int, int] = {}
@@ -133,6 +138,7 @@ class Master:
                 self.pty_open = False
             if not events and self.view_behind():
                 self.view.step(self.ring)
+            self.check_timers()
             self.maybe_finish()
         self.log("ending")
         self.cleanup()
@@ -147,13 +153,61 @@ class Master:
         if self.holding():
             assert self.rw is not None
             waits.append(self.rw.progress + STALL - time.monotonic())
-        return -1 if not waits else max(0, int(min(waits) * 1000) + 1)
+        if self.rw is not None and self.rw.escape_at is not None:
+            waits.append(self.rw.escape_at + ESCAPE_WAIT - time.monotonic())
+        if self.rw is None and self.orphan_timeout and self.disconnected_at is not None:
+            waits.append(self.disconnected_at + self.orphan_timeout - time.time())
+        waits.append(self.next_check - time.monotonic())
+        return max(0, int(min(waits) * 1000) + 1)
+
+    def check_timers(self) -> None:
+        """Orphan timeout, a lone detach key, and whether we can still be reached."""
+        now = time.monotonic()
+        rw = self.rw
+        if rw is not None and rw.escape_at is not None and now >= rw.escape_at + ESCAPE_WAIT:
+            rw.escape_at = None
+            self.detach(rw, notify="detached")
+        if (self.rw is None and self.orphan_timeout and self.disconnected_at is not None
+                and time.time() - self.disconnected_at >= self.orphan_timeout):
+            # atsr -x: a session orphaned for longer than this is ended.
+            self.log(f"orphaned for {self.orphan_timeout:g} s; ending the session")
+            self.done = True
+        if now >= self.next_check:
+            self.next_check = now + SOCKET_CHECK
+            self.check_socket()
+
+    def check_socket(self) -> None:
+        """A master nobody can reach, whose program is gone, ends; else it re-listens."""
+        try:
+            if os.stat(self.path).st_ino == self.inode:
+                return
+        except OSError:
+            pass
+        if self.status is not None and self.rw is None:
+            self.log("socket gone and program ended: nobody can reach us; ending")
+            self.done = True
+            return
+        try:
+            fresh = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            fresh.bind(self.path)
+            fresh.listen(16)
+            fresh.setblocking(False)
+        except OSError as e:
+            self.log(f"socket gone and cannot be made again: {e}")
+            return
+        self.forget(self.listener.fileno())
+        self.listener.close()
+        self.listener = fresh
+        self.inode = os.stat(self.path).st_ino
+        self.log("socket was removed; listening again")
 
     def view_behind(self) -> bool:
         return self.ring.end > (self._view.fed if self._view else self.ring.start)
 
     def cleanup(self) -> None:
         self.entry.ended()
+        if self.utmp is not None:
+            self.utmp.remove()
         try:
             if os.stat(self.path).st_ino == self.inode:
                 os.unlink(self.path)
@@ -331,6 +385,13 @@ class Master:
             # pty 4.0: EOF on a session's input is a disconnect.
             self.detach(conn, notify="disconnected")
             return
+        if conn.detach_key is not None:
+            data, detach = conn.filter_detach_key(data)
+            self.inbuf += data
+            self.write_input()
+            if detach:
+                self.detach(conn, notify="detached")
+            return
         self.inbuf += data
         self.write_input()
 
@@ -466,7 +527,7 @@ class Master:
 
     def detach(self, conn: Conn, notify: str | None) -> None:
         """End ``conn``'s data connection; tell its signaller why."""
-        if conn.tty and notify in ("disconnected", "takenover", "killed"):
+        if conn.tty and notify in ("disconnected", "detached", "takenover", "killed"):
             from sessmux.render import reset_sequence
 
             try:

@@ -160,6 +160,8 @@ def on_attach(master: Master, conn: Conn, msg: protocol.Message) -> None:
     conn.tty = bool(msg.get("tty"))
     conn.held = bool(msg.get("hold"))
     conn.remote = str(msg.get("remote", ""))[:256]
+    key = msg.get("detach_key")
+    conn.detach_key = key if isinstance(key, int) and 0 <= key < 256 else None
     conn.progress = time.monotonic()
     if writer:
         master.rw = conn

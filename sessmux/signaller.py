@@ -53,6 +53,7 @@ class Signaller:
         quiet: bool = False,
         detached: bool = False,
         follow: tuple[str, bool] = ("rw", False),
+        detach_key: int | None = None,
         env: Mapping[str, str] | None = None,
         stdin: int = 0,
         stdout: int = 1,
@@ -68,6 +69,7 @@ class Signaller:
         self.size_fd = None if detached or not size_fds else size_fds[0]
         self.reco: str | None = None
         self.follow = follow  # how to follow a reconnect target: mode, force
+        self.detach_key = detach_key
         self.reco_mode = follow
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_w, False)
@@ -101,6 +103,7 @@ class Signaller:
             "rows": size[0] if size else 0,
             "cols": size[1] if size else 0,
             "remote": remote_of(self.env),
+            "detach_key": self.detach_key,
         }
         try:
             channel.send(msg, [self.stdin, self.stdout])
@@ -180,6 +183,9 @@ class Signaller:
                     return int(msg["code"])
                 elif kind == "disconnected":
                     return 0
+                elif kind == "detached":
+                    self.say("info", f"detached from session {channel.name}")
+                    return 0
                 elif kind == "killed":
                     return 128 + signal.SIGHUP
                 elif kind == "takenover":
@@ -229,3 +235,19 @@ def _in_background(fd: int) -> bool:
         return os.tcgetpgrp(fd) != os.getpgrp()
     except OSError:
         return False
+
+
+def steer(signaller: Signaller, name: str, first: bool, mode: str = "rw",
+          force: bool = False) -> int:
+    """Run ``signaller``; its failures are said its way, a hang-up kills us the same way."""
+    try:
+        return signaller.run(name, first=first, mode=mode, force=force)
+    except Hangup as h:
+        # pty 4.0: the terminal is given back, then we die of the same signal.
+        signal.signal(h.sig, signal.SIG_DFL)
+        os.kill(os.getpid(), h.sig)
+        raise SessError(f"killed by signal {h.sig}", 128 + h.sig) from None
+    except SessError as e:
+        signaller.say(e.level, e.message)
+        e.level = "silent"
+        raise

@@ -18,11 +18,24 @@ import socket
 import termios
 import traceback
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from sessmux import names
 from sessmux.errors import DIRECTORY, INTERNAL, SessError
 from sessmux.master import Master
 from sessmux.ttyio import Attrs, set_winsize
+
+
+@dataclass
+class Options:
+    """How a new session's master behaves."""
+
+    ring_size: int = 256 * 1024  # replay buffer (atsr -b)
+    orphan_timeout: float | None = None  # seconds without a client before it ends (atsr -x)
+    utmp: bool = True  # write a login record (atsr -w turns it off)
+    utmp_host: str = ""
+    log_path: str | None = None  # the master's diagnostics (atsr -o)
+
 
 MASTER_IGNORES = (
     signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP,
@@ -99,12 +112,11 @@ def start(
     env: Mapping[str, str],
     attrs: Attrs | None,
     size: tuple[int, int] | None,
-    ring_size: int,
+    options: Options,
     name: str | None = None,
     gate: bool = True,
-    log_path: str | None = None,
-) -> tuple[str, int]:
-    """Start a session; return its name and the master's pid.
+) -> tuple[str, int, str]:
+    """Start a session; return its name, the master's pid and a note on utmp.
 
     Raises :class:`SessError` with the master's own report if it fails.
     """
@@ -119,7 +131,7 @@ def start(
             if os.fork() != 0:
                 os._exit(0)
             os.setsid()  # the master leads the pty's session, away from ours
-            _master(report_w, directory, argv, env, attrs, size, ring_size, name, gate, log_path)
+            _master(report_w, directory, argv, env, attrs, size, options, name, gate)
         except BaseException as e:
             _report(report_w, f"err {INTERNAL} master failed to start: {e}")
         os._exit(0)
@@ -129,8 +141,8 @@ def start(
         # One line; the program holds a copy of the pipe until it execs.
         answer = f.readline().decode("utf-8", "replace")
     if answer.startswith("ok "):
-        got, pid = answer[3:].split()
-        return got, int(pid)
+        got, pid, note = answer[3:].split(" ", 2)
+        return got, int(pid), note.strip()
     if answer.startswith("err "):
         code, _, text = answer[4:].partition(" ")
         raise SessError(text.strip(), int(code))
@@ -152,10 +164,9 @@ def _master(
     env: Mapping[str, str],
     attrs: Attrs | None,
     size: tuple[int, int] | None,
-    ring_size: int,
+    options: Options,
     name: str | None,
     gate: bool,
-    log_path: str | None,
 ) -> None:
     for sig in MASTER_IGNORES:
         signal.signal(sig, signal.SIG_IGN)
@@ -184,19 +195,27 @@ def _master(
         os.tcsetpgrp(slave_fd, pid)
     except OSError:
         pass
+    slave_path = os.ttyname(slave_fd)
     os.close(slave_fd)
     if gate:
         os.close(gate_r)
+    record, note = None, "no utmp entry (not asked for)"
+    if options.utmp:
+        from sessmux import utmp
+
+        record, note = utmp.add(master_fd, slave_path, pid, options.utmp_host or f"sessmux:{name}")
     log_fd = -1
-    if log_path:
-        log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    if options.log_path:
+        log_fd = os.open(options.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.close(devnull)
     os.chdir("/")
-    _report(report, f"ok {name} {os.getpid()}")
-    master = Master(name, directory, listener, master_fd, pid, gate_w, ring_size, log_fd)
+    _report(report, f"ok {name} {os.getpid()} {note}")
+    master = Master(name, directory, listener, master_fd, pid, gate_w, options.ring_size, log_fd)
+    master.orphan_timeout = options.orphan_timeout
+    master.utmp = record
     try:
         master.run()
     except BaseException:

@@ -8,8 +8,7 @@ import termios
 from collections.abc import Sequence
 
 from sessmux import cli, paths, spawn
-from sessmux.errors import SessError
-from sessmux.signaller import Hangup, Signaller
+from sessmux.signaller import Signaller, steer
 from sessmux.ttyio import Attrs, get_winsize
 
 USAGE = "usage: sess [-qQv] [-d] [-rR] [-f] [-b size] [program [arg ...]]"
@@ -82,29 +81,11 @@ def _sess(argv: Sequence[str]) -> int:
             if os.isatty(fd):
                 attrs = attrs or termios.tcgetattr(fd)
                 size = size or get_winsize(fd)
-    name, _ = spawn.start(
-        directory, program, dict(os.environ), attrs, size or (24, 80), ring,
-        log_path=os.environ.get("SESSMUX_LOG"),
-    )
+    options = spawn.Options(ring_size=ring, log_path=os.environ.get("SESSMUX_LOG"))
+    name, _, _ = spawn.start(directory, program, dict(os.environ), attrs, size or (24, 80), options)
     signaller = Signaller(
         directory, "sess", quiet=quiet, detached=detached, follow=(mode, force)
     )
     if verbose:
         signaller.say("info", f"using session {name}")
-    return follow(signaller, name, first=True)
-
-
-def follow(signaller: Signaller, name: str, first: bool) -> int:
-    """Run the signaller; a hang-up ends us by the same signal (pty 4.0)."""
-    try:
-        return signaller.run(name, first=first)
-    except Hangup as h:
-        import signal
-
-        signal.signal(h.sig, signal.SIG_DFL)
-        os.kill(os.getpid(), h.sig)
-        raise SessError(f"killed by signal {h.sig}", 128 + h.sig) from None
-    except SessError as e:
-        signaller.say(e.level, e.message)
-        e.level = "silent"
-        raise
+    return steer(signaller, name, first=True)

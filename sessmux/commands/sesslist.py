@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Sequence
 
 from sessmux import cli, client
@@ -19,10 +20,24 @@ Exit status: 0; 1 usage.
 """
 
 
-def format_status(st: Message) -> str:
-    """``session XY pid M slave S connected|disconnected[ (will drop into ZZ)][: name]``."""
+def orphaned_for(st: Message, now: float) -> str:
+    """How long a disconnected session has had no client: ``42s``, ``5m07s``, ``3h05m``."""
+    since = st.get("disconnected_at")
+    seconds = max(0, int(now - since)) if isinstance(since, int | float) else 0
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def format_status(st: Message, now: float | None = None) -> str:
+    """``session XY pid M slave S connected|disconnected (orphaned T)[...][: name]``."""
     line = f"session {st['name']} pid {st['pid']} slave {st['slave']}"
-    line += " connected" if st.get("connected") else " disconnected"
+    if st.get("connected"):
+        line += " connected"
+    else:
+        line += f" disconnected (orphaned {orphaned_for(st, now or time.time())})"
     if st.get("exited") is not None:
         line += f" (exited, status {st['exited']})"
     if st.get("reco"):

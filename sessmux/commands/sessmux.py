@@ -1,0 +1,273 @@
+"""``sessmux``: named sessions with AccuTerm atsr's options.
+
+``sessmux [options] NAME COMMAND...`` (or ``-i VAR`` for the name) with
+exactly one action: ``-a`` attach, ``-t`` attach or create, ``-c``
+create and attach, ``-n`` create with nobody attached; ``-l [DIR]``
+lists.  People moving from atsr change one path in their login profile.
+"""
+
+from __future__ import annotations
+
+import getopt
+import os
+import pwd
+import sys
+import termios
+import time
+from collections.abc import Sequence
+
+from sessmux import cli, client, names, paths, spawn
+from sessmux.errors import DIRECTORY, ELSEWHERE, NO_SESSION, SessError
+from sessmux.signaller import Signaller, steer
+from sessmux.ttyio import get_winsize
+
+USAGE = "usage: sessmux -a|-t|-c|-n [options] [NAME] COMMAND...   or   sessmux -l [DIR]"
+HELP = USAGE + """
+
+Run COMMAND in session NAME, which survives the loss of its connection.
+Exactly one action:
+  -a, --attach             attach to the existing session NAME
+  -t, --attach-or-create   attach if NAME exists, else create it
+  -c, --create             create NAME and attach to it
+  -n, --new-detached       create NAME with nobody attached (returns when running)
+  -l, --list [DIR]         list sessions; connected ones are marked with *
+Options:
+  -i, --id-var VAR         take NAME from environment variable VAR (SESSMUX_ID, ATSR_ID)
+  -f, --force              take over a session connected elsewhere
+  -r, --read-only          attach as a read-only watcher (^C leaves)
+  -s, --sync               resume protocol on stdin/stdout (reserved: see sessmux(1))
+  -w, --no-utmp            write no login record (utmp)
+  -b, --buffer SIZE        replay buffer (bytes, or 64k, 16m; default 256k)
+  -x, --orphan-timeout MIN end the session after MIN minutes with no client (0: never)
+  -e, --detach-key KEY     typing KEY (^A, C-a or one character) detaches; twice sends it
+  -g, --shared-dir DIR     shared socket directory; a private DIR/USER is made in it
+  -u, --user-dir DIR       your own socket directory (must be private)
+  -d, --debug LEVEL        diagnostics on stderr: 1 errors and status, 2 details, 3 all
+  -o, --log FILE           append diagnostics to FILE instead
+
+Exit status: COMMAND's when it ends while attached; 0 after a detach or -n;
+1 usage; 2 bad or missing name, or NAME exists (-c, -n); 8 socket directory
+refused; 16 connected elsewhere; 17 no session NAME (-a)."""
+
+SHORT = "atcnli:frswb:x:e:g:u:d:o:h"
+_WORDS = {"a": "attach", "t": "attach-or-create", "c": "create", "n": "new-detached",
+          "l": "list", "i": "id-var", "f": "force", "r": "read-only", "s": "sync",
+          "w": "no-utmp", "b": "buffer", "x": "orphan-timeout", "e": "detach-key",
+          "g": "shared-dir", "u": "user-dir", "d": "debug", "o": "log", "h": "help"}
+LONG = [word + ("=" if f"{letter}:" in SHORT else "") for letter, word in _WORDS.items()]
+SHORT_FOR = {"--" + word: "-" + letter for letter, word in _WORDS.items()}
+ACTIONS = {"-a": "attach", "-t": "attach-or-create", "-c": "create", "-n": "new-detached",
+           "-l": "list"}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    return cli.run("sessmux", USAGE, lambda: _sessmux(args))
+
+
+class Diagnostics:
+    """atsr's -d LEVEL and -o FILE: ``sessmux: ...`` lines up to that level."""
+
+    def __init__(self, level: int, path: str | None) -> None:
+        self.level, self.path = level, path
+
+    def __call__(self, level: int, text: str) -> None:
+        if level > self.level:
+            return
+        line = f"sessmux: {text}\n"
+        if self.path:
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(time.strftime("%Y-%m-%d %H:%M:%S ") + line)
+        else:
+            sys.stderr.write(line)
+
+
+def _parse(argv: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    try:
+        opts, rest = getopt.getopt(list(argv), SHORT, LONG)
+    except getopt.GetoptError as e:
+        raise cli.Usage(e.msg) from None
+    flags = {SHORT_FOR.get(opt, opt): value for opt, value in opts}
+    if "-h" in flags:
+        print(HELP)
+        raise SystemExit(0)
+    return flags, rest
+
+
+def parse_key(text: str) -> int:
+    """``^A``, ``C-a``, ``0x01`` or one character → the byte it sends."""
+    if len(text) == 1 and ord(text) < 128:
+        return ord(text)
+    if len(text) == 2 and text[0] == "^":
+        return ord(text[1].upper()) ^ 0x40 if text[1] != "?" else 0x7F
+    if len(text) == 3 and text[:2].lower() == "c-":
+        return ord(text[2].upper()) ^ 0x40
+    if text.lower().startswith("0x"):
+        try:
+            value = int(text, 16)
+        except ValueError:
+            pass
+        else:
+            if 0 <= value < 256:
+                return value
+    raise cli.Usage(f"bad detach key {names.visible(text)!r}: use ^A, C-a or one character")
+
+
+def socket_dir(flags: dict[str, str]) -> str:
+    """-u DIR (private, ours), -g DIR (shared; DIR/USER made private), else the default."""
+    if "-u" in flags:
+        return paths.session_dir(explicit=flags["-u"])
+    if "-g" in flags:
+        shared = flags["-g"]
+        try:
+            os.makedirs(shared, exist_ok=True)
+            if os.stat(shared).st_uid == os.getuid():
+                os.chmod(shared, 0o1777)  # ours to set up: sticky, for everyone
+        except OSError as e:
+            raise SessError(f"cannot use shared directory {shared}: {e.strerror}",
+                            DIRECTORY) from None
+        user = pwd.getpwuid(os.getuid()).pw_name
+        return paths.session_dir(explicit=os.path.join(shared, user))
+    return paths.session_dir()
+
+
+def session_name(flags: dict[str, str], rest: list[str]) -> tuple[str, list[str]]:
+    if "-i" in flags:
+        var = flags["-i"]
+        value = os.environ.get(var)
+        if value is None:
+            raise SessError(f"environment variable {var} is not set")
+        if not value:
+            raise SessError(f"environment variable {var} is empty")
+        return names.check(value), rest
+    if not rest:
+        raise cli.Usage("no session name given")
+    return names.check(rest[0]), rest[1:]
+
+
+def _sessmux(argv: Sequence[str]) -> int:
+    flags, rest = _parse(argv)
+    actions = [ACTIONS[f] for f in flags if f in ACTIONS]
+    if len(actions) != 1:
+        raise cli.Usage("give exactly one of -a, -t, -c, -n, -l")
+    try:
+        level = int(flags.get("-d", "0"))
+    except ValueError:
+        raise cli.Usage(f"bad diagnostics level {flags['-d']!r}") from None
+    diag = Diagnostics(level, flags.get("-o"))
+    if actions[0] == "list":
+        return list_sessions(flags, rest)
+    directory = socket_dir(flags)
+    name, command = session_name(flags, rest)
+    if not command:
+        command = [os.environ.get("SHELL") or "/bin/sh"]
+    diag(2, f"session {name} in {directory}")
+    options = spawn.Options(
+        ring_size=_buffer(flags), orphan_timeout=_orphan(flags), utmp="-w" not in flags,
+        utmp_host=_host(), log_path=flags.get("-o") if level >= 3 else None,
+    )
+    mode = "ro" if "-r" in flags else "rw"
+    key = parse_key(flags["-e"]) if "-e" in flags else None
+    signaller = Signaller(directory, "sessmux", quiet=level == 0, detach_key=key)
+    action = actions[0]
+    if action in ("attach", "attach-or-create"):
+        try:
+            client.connect(directory, name, timeout=2.0).close()
+        except SessError:
+            if action == "attach":
+                raise SessError(f"no session {name}", NO_SESSION) from None
+        else:
+            diag(1, f"attaching to session {name}")
+            return _attach(signaller, name, mode, "-f" in flags)
+    created, pid, note = _create(directory, name, command, options, action, diag)
+    diag(1, f"created session {created} (master pid {pid})")
+    diag(1 if note.startswith("no utmp") and "-w" not in flags else 2,
+         ("warning: " if note.startswith("no utmp") else "") + note)
+    if action == "new-detached":
+        return 0
+    return _attach(signaller, created, mode, "-f" in flags)
+
+
+def _create(directory: str, name: str, command: list[str], options: spawn.Options,
+            action: str, diag: Diagnostics) -> tuple[str, int, str]:
+    attrs = None
+    size = None
+    if action != "new-detached":
+        for fd in (0, 1):
+            if os.isatty(fd):
+                attrs = attrs or termios.tcgetattr(fd)
+                size = size or get_winsize(fd)
+    try:
+        return spawn.start(directory, command, dict(os.environ), attrs, size or (24, 80),
+                           options, name=name, gate=action != "new-detached")
+    except SessError as e:
+        if "already exists" in e.message:
+            raise SessError(f"session {name} already exists", 2) from None
+        raise
+
+
+def _attach(signaller: Signaller, name: str, mode: str, force: bool) -> int:
+    try:
+        return steer(signaller, name, first=True, mode=mode, force=force)
+    except SessError as e:
+        if e.code == NO_SESSION:
+            raise SessError(f"no session {name}", NO_SESSION) from None
+        if e.code == ELSEWHERE:
+            e.message = f"session {name} already connected somewhere else (use -f to take over)"
+            e.level = "fatal"
+        raise
+
+
+def _buffer(flags: dict[str, str]) -> int:
+    from sessmux.commands.sess import parse_size
+
+    return parse_size(flags["-b"]) if "-b" in flags else 256 * 1024
+
+
+def _orphan(flags: dict[str, str]) -> float | None:
+    if "-x" not in flags:
+        return None
+    try:
+        minutes = float(flags["-x"])
+    except ValueError:
+        raise cli.Usage(f"bad orphan timeout {flags['-x']!r}: minutes, e.g. 30 or 0.5") from None
+    if minutes < 0:
+        raise cli.Usage("the orphan timeout cannot be negative")
+    return minutes * 60 or None
+
+
+def _host() -> str:
+    """utmp's host: where the login came from, as SSH tells it."""
+    fields = (os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_CLIENT") or "").split()
+    return fields[0] if fields else ""
+
+
+def list_sessions(flags: dict[str, str], rest: list[str]) -> int:
+    """atsr -l: one line per session, ``*`` before the connected ones."""
+    if rest:
+        directory = paths.session_dir(explicit=rest[0], create=False)
+    else:
+        try:
+            directory = socket_dir(flags)
+        except SessError as e:
+            raise SessError(e.message) from None
+    now = time.time()
+    for st in sorted(client.statuses(directory), key=lambda s: str(s["name"])):
+        print(format_entry(st, now))
+    return 0
+
+
+def format_entry(st: dict[str, object], now: float) -> str:
+    from sessmux.commands.sesslist import orphaned_for
+
+    mark = "*" if st.get("connected") else " "
+    line = f"{mark}{st['name']}  pid {st['pid']}"
+    if st.get("connected"):
+        line += f"  connected from {names.visible(str(st.get('remote') or '(unknown)'))}"
+    else:
+        line += f"  orphaned for {orphaned_for(st, now)}"
+    if st.get("exited") is not None:
+        line += f"  (exited, status {st['exited']})"
+    if st.get("longname"):
+        line += f": {names.visible(str(st['longname']))}"
+    return line
