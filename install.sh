@@ -34,9 +34,12 @@ fi
 mkdir -p "$prefix" "$bindir" "$mandir"
 [ -x "$prefix/venv/bin/python" ] || "$python" -m venv "$prefix/venv"
 "$prefix/venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade "$here"
-for cmd in sess disconnect reconnect sessname sesslist sesskill; do
+for cmd in sess disconnect reconnect sessname sesslist sesskill sessmux; do
     ln -sf "$prefix/venv/bin/$cmd" "$bindir/$cmd"
 done
+# rezumable finds sessmux beside itself.
+cp "$here/bin/rezumable" "$bindir/rezumable"
+chmod 755 "$bindir/rezumable"
 cp "$here"/man/man1/*.1 "$mandir/"
 echo "sessmux installed: commands in $bindir, manual pages in $mandir"
 case ":$PATH:" in

@@ -89,6 +89,8 @@ def add(pty_fd: int, slave_path: str, pid: int, host: str) -> tuple[Record | Non
         if _utempter().utempter_add_record(pty_fd, host.encode()[:255]):
             return Record(pty_fd, line, pid, "utempter"), "written through libutempter"
         reason = "libutempter could not write it"
+        if not any(os.path.exists(f) for f in ("/run/utmp", "/var/run/utmp")):
+            reason = "there is no utmp file (/run/utmp)"
     except (OSError, AttributeError):
         reason = "libutempter is not installed"
     if os.geteuid() != 0:
