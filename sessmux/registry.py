@@ -1,26 +1,256 @@
 """The system-wide record of sessions, read by sesswho and sesswhere.
 
-Does I/O (files).  This module is the master's side: one entry per
-session, told when the session starts, is connected or disconnected, and
-ends.  Nothing here may ever harm a session: every failure is swallowed.
+Does I/O (files, /proc).  The registry is one shared directory (default
+``/tmp/sessmux-registry``, mode 1777 like /tmp; ``$SESSMUX_REGISTRY``
+elsewhere), created by whoever comes first.  Each master keeps one file
+there, ``UID.NAME.MASTERPID``, replaced atomically on every change and
+holding JSON: name, master pid, created, state (connected, disconnected,
+ended), remote, changed.  It plays pty 4.0's sesslog and scnow files.
+
+Trust: anyone can write a file there, so nothing in it says who owns a
+session.  The owner is the file's owner as the kernel reports it; a file
+whose name claims another uid, or whose contents disagree with its name,
+is not believed and not listed.  A master pid that is dead, or that
+belongs to somebody else, makes the entry an ended one.
+
+The master's side (:func:`open_entry`, :class:`Entry`) never harms a
+session: every failure is swallowed.  Ended entries are kept for
+:data:`KEEP` seconds so ``-l`` can show them, then removed by their
+owner's next master.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import stat
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sessmux import settings
+from sessmux.names import is_valid
+
+DEFAULT = "/tmp/sessmux-registry"
+KEEP = 24 * 3600  # seconds an ended entry stays readable
+MAX_ENTRY = 4096  # bytes: a bigger file is not an entry
+MAX_FILES = 10000  # entries looked at, so a flood cannot stall a listing
+STATES = ("connected", "disconnected", "ended")
+
+
+def directory(env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    return env.get("SESSMUX_REGISTRY") or DEFAULT
+
+
+def _usable(path: str, create: bool) -> bool:
+    """A real directory (never a symlink), sticky if others may write in it."""
+    if create:
+        try:
+            os.mkdir(path, 0o700)
+            os.chmod(path, 0o1777)  # after mkdir: the umask would strip it
+        except FileExistsError:
+            pass
+        except OSError:
+            return False
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(st.st_mode):
+        return False
+    return not (st.st_mode & 0o002 and not st.st_mode & stat.S_ISVTX)
+
+
+# -- the master's side --------------------------------------------------------
+
 
 class Entry:
-    """A session's entry in the registry (a no-op until the registry exists)."""
+    """A session's file in the registry; every method swallows every failure."""
+
+    def __init__(self, folder: str | None, name: str, master_pid: int, created: float,
+                 record_remote: bool = True) -> None:
+        self.folder = folder
+        self.name = name
+        self.pid = master_pid
+        self.created = created
+        self.record_remote = record_remote
+        self.base = f"{os.getuid()}.{name}.{master_pid}"
 
     def connected(self, remote: str) -> None:
         """A read-write connection from ``remote`` ("" when unknown)."""
+        self._write("connected", remote if self.record_remote else "")
 
     def disconnected(self) -> None:
         """The read-write connection went away; the session lives on."""
+        self._write("disconnected", "")
 
     def ended(self) -> None:
         """The session is over."""
+        self._write("ended", "")
+
+    def _write(self, state: str, remote: str) -> None:
+        if self.folder is None:
+            return
+        try:
+            data = json.dumps({
+                "name": self.name, "pid": self.pid, "created": self.created,
+                "state": state, "remote": remote[:256], "changed": time.time(),
+            }).encode()
+            _replace(self.folder, self.base, data)
+        except Exception:  # noqa: BLE001 - the registry must never harm a session
+            pass
 
 
-def open_entry(name: str, directory: str, master_pid: int, created: float) -> Entry:
-    """The entry of a new session (called once, in the master)."""
-    return Entry()
+def _replace(folder: str, base: str, data: bytes) -> None:
+    """Write ``folder/base`` atomically (a private temporary file, then rename)."""
+    tmp = os.path.join(folder, f".{base}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    try:
+        fd = os.open(tmp, flags, 0o644)
+    except FileExistsError:
+        os.unlink(tmp)  # left by a master of ours that died mid-write
+        fd = os.open(tmp, flags, 0o644)
+    try:
+        os.fchmod(fd, 0o644)
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.rename(tmp, os.path.join(folder, base))
+
+
+def open_entry(name: str, directory_: str, master_pid: int, created: float) -> Entry:
+    """The entry of a new session (called once, in the master).
+
+    ``directory_`` is the session directory (unused: the registry is
+    system-wide).  pty 4.0: a session starts out disconnected.
+    """
+    try:
+        conf = settings.load()
+        folder: str | None = directory()
+        if not conf.get("registry", True) or not _usable(str(folder), create=True):
+            folder = None
+        entry = Entry(folder, name, master_pid, created, conf.get("where", True))
+        if folder is not None:
+            prune(folder, os.getuid(), time.time())
+        entry.disconnected()
+        return entry
+    except Exception:  # noqa: BLE001 - the registry must never harm a session
+        return Entry(None, name, master_pid, created)
+
+
+def prune(folder: str, uid: int, now: float) -> None:
+    """Remove this user's entries that ended (or whose master died) over a day ago."""
+    prefix = f"{uid}."
+    for base in os.listdir(folder)[:MAX_FILES]:
+        if not base.startswith(prefix):
+            continue
+        path = os.path.join(folder, base)
+        rec = read_entry(folder, base)
+        if rec is None or rec.owner != uid:
+            continue
+        over = rec.state == "ended" or not master_alive(rec)
+        if over and now - rec.changed > KEEP:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
+# -- the readers' side --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    """One session as the registry shows it; ``owner`` is the kernel's."""
+
+    name: str
+    owner: int
+    pid: int
+    created: float
+    state: str
+    remote: str
+    changed: float
+
+
+def read_entry(folder: str, base: str) -> Record | None:
+    """The record in ``folder/base``, or None if it is not a believable entry."""
+    head, _, rest = base.partition(".")
+    name, _, pid_text = rest.rpartition(".")
+    if not (head.isdigit() and pid_text.isdigit() and is_valid(name)):
+        return None
+    try:
+        fd = os.open(os.path.join(folder, base), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != int(head):
+            return None  # named for another user: forged
+        raw = os.read(fd, MAX_ENTRY + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    try:
+        data = json.loads(raw) if len(raw) <= MAX_ENTRY else None
+        if not isinstance(data, dict) or data.get("name") != name:
+            return None
+        if data.get("pid") != int(pid_text) or data.get("state") not in STATES:
+            return None
+        return Record(name, st.st_uid, int(pid_text), float(data["created"]),
+                      str(data["state"]), str(data.get("remote") or ""),
+                      float(data["changed"]))
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def master_alive(rec: Record) -> bool:
+    """Whether ``rec``'s master still runs: same pid, same owner, old enough."""
+    try:
+        with open(f"/proc/{rec.pid}/status", encoding="ascii", errors="replace") as f:
+            status = dict(ln.partition(":")[::2] for ln in f)
+        started = _start_time(rec.pid)
+    except OSError:
+        return False
+    uids = status.get("Uid", "").split()
+    if status.get("State", "Z").split()[0] in ("Z", "X"):
+        return False  # dead, not yet reaped
+    if not uids or int(uids[0]) != rec.owner:
+        return False  # a reused pid, or a claim on somebody else's process
+    return started is None or started <= rec.created + 5
+
+
+def _start_time(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch), from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rpartition(b")")[2].split()
+        with open("/proc/stat", "rb") as f:
+            btime = next(int(ln.split()[1]) for ln in f if ln.startswith(b"btime"))
+        return btime + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, StopIteration, IndexError, ValueError):
+        return None
+
+
+def read_all(folder: str) -> list[Record]:
+    """Every believable entry, with dead masters' entries shown as ended.
+
+    Raises OSError when the registry exists but cannot be read or is not a
+    safe directory; a registry that does not exist yet is empty.
+    """
+    if not os.path.lexists(folder):
+        return []
+    if not _usable(folder, create=False):
+        raise OSError(f"{folder} is not a safe directory")
+    found = []
+    for base in sorted(os.listdir(folder))[:MAX_FILES]:
+        if base.startswith("."):
+            continue
+        rec = read_entry(folder, base)
+        if rec is None:
+            continue
+        if rec.state != "ended" and not master_alive(rec):
+            rec = Record(rec.name, rec.owner, rec.pid, rec.created, "ended", "", rec.changed)
+        found.append(rec)
+    return found
