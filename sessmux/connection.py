@@ -11,10 +11,11 @@ import os
 import socket
 import time
 
-from sessmux import protocol
+from sessmux import protocol, resume
 from sessmux.ring import Ring
 
 WRITE_LIMIT = 1 << 18
+FRAME_DATA = 1 << 15  # output bytes per data frame
 
 
 class Conn:
@@ -40,6 +41,12 @@ class Conn:
         self.remote = ""
         self.detach_key: int | None = None  # atsr -e: typed once detaches, twice sends it
         self.escape_at: float | None = None  # when a lone detach key was typed
+        # A resume-protocol connection (rezume over ssh): frames both ways.
+        self.framed = False
+        self.token = ""  # the client's own id, for its input offsets
+        self.frames = resume.Decoder()
+        self.inbox = resume.Inbox()
+        self.exit_sent = False
 
     def send(self, msg: protocol.Message) -> None:
         self.control += protocol.encode(msg)
@@ -54,6 +61,14 @@ class Conn:
         holds this connection's next bytes, ``"error"`` when the fd failed.
         """
         while True:
+            if self.framed and not self.blob:
+                # Output goes in data frames that carry their offsets.
+                chunk = ring.since(self.offset, FRAME_DATA)
+                if chunk is None:
+                    return "behind"
+                if chunk:
+                    self.blob += resume.encode_data(self.offset, chunk)
+                    self.offset += len(chunk)
             if self.blob:
                 data: bytes | bytearray = self.blob
             else:

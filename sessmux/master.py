@@ -23,7 +23,7 @@ import struct
 import time
 import traceback
 
-from sessmux import protocol, registry, requests, utmp
+from sessmux import protocol, registry, requests, resume, utmp
 from sessmux.connection import Conn
 from sessmux.ring import Ring
 from sessmux.ttyio import get_winsize, set_winsize
@@ -74,6 +74,7 @@ class Master:
         self.sent = 0  # output offset the last read-write connection had received
         self.tty_seen: int | None = None  # ... and the last terminal among them
         self.input_offset = 0  # bytes of input the program has been given
+        self.tokens: dict[str, int] = {}  # input received from each resuming client
         self.longname = ""
         self.reco: dict[str, object] | None = None
         self.stopped = False
@@ -243,6 +244,11 @@ class Master:
         rw = self.rw
         if rw is None or rw.backlog(self.ring):
             return  # pty 4.0: wait, with the last output, for a reconnect
+        if rw.framed and not rw.exit_sent:
+            rw.exit_sent = True  # the resuming client learns it for certain
+            rw.blob += resume.encode_exit(self.status)
+            self.deliver(rw)
+            return
         for conn in self.attached():
             conn.send({"t": "exited", "code": self.status})
             self.detach(conn, notify=None)
@@ -358,8 +364,11 @@ class Master:
         if outcome == "behind":
             # Fell out of the ring: resynchronise with a repaint, not memory.
             self.log("a connection fell behind; repainting it")
-            conn.blob = bytearray(self.repaint(conn, since=None))
+            screen = self.repaint(conn, since=None)
             conn.offset = self.ring.end
+            if conn.framed:
+                screen = resume.encode_repaint(conn.offset, screen)
+            conn.blob = bytearray(screen)
             outcome = conn.push(self.ring)
         if outcome == "error":
             # pty 4.0: an output error (EPIPE, EIO) disconnects.
@@ -378,6 +387,9 @@ class Master:
             return
         except OSError:
             data = b""
+        if conn.framed and data:
+            self.read_frames(conn, data)
+            return
         if not conn.writer:
             conn.input_eof = not data  # a watcher's keys are read and dropped
             return
@@ -394,6 +406,33 @@ class Master:
             return
         self.inbuf += data
         self.write_input()
+
+    def read_frames(self, conn: Conn, data: bytes) -> None:
+        """Input from a resuming client: data frames, pings, window sizes."""
+        try:
+            frames = conn.frames.feed(data)
+            for frame in frames:
+                if frame.kind == resume.DATA:
+                    new = conn.inbox.accept(frame.offset, frame.data)
+                    if conn.writer:
+                        self.inbuf += new
+                    self.tokens[conn.token] = conn.inbox.received
+                elif frame.kind == resume.PING:
+                    conn.blob += resume.encode(resume.PONG, frame.payload)
+                elif frame.kind == resume.WINSIZE and conn is self.rw:
+                    self.resize(*resume.winsize(frame), force=False)
+                elif frame.kind in (resume.HELLO, resume.ERROR, resume.EXIT, resume.REPAINT):
+                    raise resume.ResumeError(f"unexpected {frame.kind} frame from a client")
+        except resume.ResumeError as e:
+            self.log(f"resume protocol error, disconnecting: {e}")
+            conn.blob += resume.encode(resume.ERROR, str(e).encode())
+            conn.push(self.ring)
+            self.detach(conn, notify="disconnected")
+            return
+        if any(f.kind == resume.DATA for f in frames):
+            conn.blob += resume.encode_ack(conn.inbox.received)  # the client may drop them
+        self.write_input()
+        self.deliver(conn)
 
     def write_input(self) -> None:
         if not self.inbuf:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sessmux import protocol
+from sessmux import protocol, resume
 from sessmux.connection import Conn
 from sessmux.names import clip_long_name, is_valid
 from sessmux.ttyio import reopen_private
@@ -142,8 +142,11 @@ def on_attach(master: Master, conn: Conn, msg: protocol.Message) -> None:
             os.close(fd)
         raise protocol.ProtocolError("attach without its two descriptors")
     writer = msg.get("mode", "rw") != "ro"
+    token = str(msg.get("token") or "")[:64]
     if writer and master.rw is not None:
-        if not msg.get("force"):
+        # The same resuming client coming back replaces its half-dead self.
+        same_client = bool(token) and master.rw.token == token
+        if not (msg.get("force") or same_client):
             for fd in fds:
                 os.close(fd)
             conn.send({"t": "error", "code": 16, "msg": "already connected"})
@@ -158,6 +161,9 @@ def on_attach(master: Master, conn: Conn, msg: protocol.Message) -> None:
             os.close(fd)
     conn.attached, conn.writer = True, writer
     conn.tty = bool(msg.get("tty"))
+    if msg.get("framed"):
+        conn.framed, conn.tty, conn.token = True, True, token
+        conn.inbox = resume.Inbox(master.tokens.get(token, 0))
     conn.held = bool(msg.get("hold"))
     conn.remote = str(msg.get("remote", ""))[:256]
     key = msg.get("detach_key")
@@ -171,6 +177,14 @@ def on_attach(master: Master, conn: Conn, msg: protocol.Message) -> None:
             master.resize(int(msg["rows"]), int(msg["cols"]), force=True)
     reply = {"t": "attached", "name": master.name, "input": master.input_offset}
     reply.update(_initial_output(master, conn, msg))
+    if conn.framed:
+        # The server's hello, then (if it was behind) the repaint, then data.
+        hello = resume.encode_hello(id=master.name, recv=conn.inbox.received,
+                                    offset=conn.offset, behind=bool(reply.get("behind")))
+        screen = bytes(conn.blob)
+        conn.blob = bytearray(hello)
+        if screen:
+            conn.blob += resume.encode_repaint(conn.offset, screen)
     conn.send(reply)
     master.log(f"{'connected' if writer else 'watched'} from {conn.remote or '(unknown)'}")
     if master.gate_fd >= 0 and writer:
