@@ -54,6 +54,8 @@ class Signaller:
         detached: bool = False,
         follow: tuple[str, bool] = ("rw", False),
         detach_key: int | None = None,
+        tell_takeover: bool = False,
+        resume: Mapping[str, object] | None = None,
         env: Mapping[str, str] | None = None,
         stdin: int = 0,
         stdout: int = 1,
@@ -70,13 +72,16 @@ class Signaller:
         self.reco: str | None = None
         self.follow = follow  # how to follow a reconnect target: mode, force
         self.detach_key = detach_key
+        self.resume = resume  # a resuming client's hello: the link speaks frames
+        # atsr -f: the connection taken over is told even when quiet.
+        self.tell_takeover = tell_takeover
         self.reco_mode = follow
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_w, False)
 
-    def say(self, level: str, text: str) -> None:
+    def say(self, level: str, text: str, always: bool = False) -> None:
         """pty 4.0's messages: ``sess: level: text`` with CRLF (the tty may be raw)."""
-        if self.quiet and level != "fatal":
+        if self.quiet and level != "fatal" and not always:
             return
         try:
             os.write(self.stderr, f"{self.prog}: {level}: {text}\r\n".encode())
@@ -105,6 +110,11 @@ class Signaller:
             "remote": remote_of(self.env),
             "detach_key": self.detach_key,
         }
+        if self.resume is not None:
+            msg.update(framed=True, token=self.resume.get("token"),
+                       rows=self.resume.get("rows", 0), cols=self.resume.get("cols", 0))
+            if not self.resume.get("fresh"):
+                msg["offset"] = self.resume.get("recv", 0)
         try:
             channel.send(msg, [self.stdin, self.stdout])
             reply = channel.receive()
@@ -189,7 +199,8 @@ class Signaller:
                 elif kind == "killed":
                     return 128 + signal.SIGHUP
                 elif kind == "takenover":
-                    self.say("info", f"session {channel.name} was taken over by another connection")
+                    self.say("info", f"session {channel.name} was taken over by another connection",
+                             always=self.tell_takeover)
                     return 0
             ready, _, _ = select.select([channel.fileno(), self.wake_r], [], [])
             if self.wake_r in ready:

@@ -157,8 +157,9 @@ def _sessmux(argv: Sequence[str]) -> int:
     diag = Diagnostics(level, flags.get("-o"))
     if actions[0] == "list":
         return list_sessions(flags, rest)
-    directory = socket_dir(flags)
+    # The name first: a bad one is refused before any directory is made.
     name, command = session_name(flags, rest)
+    directory = socket_dir(flags)
     if not command:
         command = [os.environ.get("SHELL") or "/bin/sh"]
     diag(2, f"session {name} in {directory}")
@@ -168,7 +169,9 @@ def _sessmux(argv: Sequence[str]) -> int:
     )
     mode = "ro" if "-r" in flags else "rw"
     key = parse_key(flags["-e"]) if "-e" in flags else None
-    signaller = Signaller(directory, "sessmux", quiet=level == 0, detach_key=key)
+    hello = read_client_hello() if "-s" in flags else None
+    signaller = Signaller(directory, "sessmux", quiet=level == 0, detach_key=key,
+                          tell_takeover=True, resume=hello)
     action = actions[0]
     if action in ("attach", "attach-or-create"):
         try:
@@ -186,6 +189,29 @@ def _sessmux(argv: Sequence[str]) -> int:
     if action == "new-detached":
         return 0
     return _attach(signaller, created, mode, "-f" in flags)
+
+
+def read_client_hello(fd: int = 0) -> dict[str, object]:
+    """-s: the resuming client's hello, read byte-exactly (what follows is the master's)."""
+    from sessmux import resume
+
+    def exactly(n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = os.read(fd, n - len(data))
+            if not chunk:
+                raise SessError("the client went away before saying hello", 11)
+            data += chunk
+        return data
+
+    kind, size = resume.HEADER.unpack(exactly(resume.HEADER.size))
+    try:
+        if kind != resume.HELLO.encode() or size > 65536:
+            raise resume.ResumeError("the client did not open with a hello")
+        return resume.read_hello(resume.Frame(resume.HELLO, exactly(size)))
+    except resume.ResumeError as e:
+        os.write(1, resume.encode(resume.ERROR, str(e).encode()))
+        raise SessError(f"resume protocol: {e}", 11) from None
 
 
 def _create(directory: str, name: str, command: list[str], options: spawn.Options,
