@@ -47,6 +47,7 @@ class Conn:
         self.frames = resume.Decoder()
         self.inbox = resume.Inbox()
         self.exit_sent = False
+        self.want_repaint = False
 
     def send(self, msg: protocol.Message) -> None:
         self.control += protocol.encode(msg)

@@ -360,6 +360,9 @@ class Master:
                 self.deliver(conn)
 
     def deliver(self, conn: Conn) -> None:
+        if conn.want_repaint and not conn.blob and conn.offset == self.ring.end:
+            conn.want_repaint = False  # caught up: the screen now is the stream's end
+            conn.blob += resume.encode_repaint(conn.offset, self.repaint(conn, since=None))
         outcome = conn.push(self.ring)
         if outcome == "behind":
             # Fell out of the ring: resynchronise with a repaint, not memory.
@@ -421,7 +424,9 @@ class Master:
                     conn.blob += resume.encode(resume.PONG, frame.payload)
                 elif frame.kind == resume.WINSIZE and conn is self.rw:
                     self.resize(*resume.winsize(frame), force=False)
-                elif frame.kind in (resume.HELLO, resume.ERROR, resume.EXIT, resume.REPAINT):
+                elif frame.kind == resume.REPAINT:
+                    conn.want_repaint = True  # after its status line: a clean screen
+                elif frame.kind in (resume.HELLO, resume.ERROR, resume.EXIT):
                     raise resume.ResumeError(f"unexpected {frame.kind} frame from a client")
         except resume.ResumeError as e:
             self.log(f"resume protocol error, disconnecting: {e}")

@@ -1,0 +1,133 @@
+"""``rezume``: connect to a session on another host that survives network drops."""
+
+from __future__ import annotations
+
+import getopt
+import os
+import secrets
+import shlex
+import sys
+from collections.abc import Sequence
+
+from sessmux import cli, names
+from sessmux.rezume import Client, Quit, Settings
+
+USAGE = "usage: rezume [options] [user@]host [command [arg ...]]"
+HELP = USAGE + """
+
+Run COMMAND (default: your login shell) in a sessmux session on HOST, over
+the real ssh, and keep it through network drops: when the link dies rezume
+reconnects by itself and both sides resend exactly what the other missed.
+sessmux must be installed on HOST.
+
+ssh options passed through: -p PORT, -i FILE, -o OPTION, -J JUMP, -F FILE,
+-l USER, -4, -6, -A, -C, -v.
+  -a, --attach              only attach to an existing session (--id)
+  -b, --buffer SIZE         keys kept for resending, 0..1m (default 512k)
+      --id ID               the session's name on HOST (default: a new one)
+      --env-id              send the id as SESSMUX_ID and run no command
+                            (for hosts whose login profile runs rezumable)
+      --keepalive SECONDS   keepalive interval (default 5)
+      --keepalive-count N   keepalives missed before the link is dead (default 3)
+      --give-up SECONDS     stop trying after this long without the host (default: never)
+      --manual              reconnect only when Enter is pressed
+      --sessmux PATH        the sessmux command on HOST (default: sessmux)
+Escapes, after Enter: ~. quit (the session goes on), ~^Z suspend, ~? help.
+
+Exit status: the remote program's; 255 after ~. or giving up; 1 usage;
+2 protocol error; 17 no such session (-a)."""
+
+SSH_WITH_ARG = "piJFlo"
+SSH_FLAGS = "46ACv"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    return cli.run("rezume", USAGE, lambda: _rezume(args))
+
+
+def _size(text: str) -> int:
+    from sessmux.commands.sess import parse_size
+
+    value = parse_size(text)
+    if not 0 <= value <= 1 << 20:
+        raise cli.Usage("the key buffer is 0 to 1m bytes")
+    return value
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise cli.Usage(f"bad {what} {text!r}") from None
+    if value < 0:
+        raise cli.Usage(f"{what} cannot be negative")
+    return value
+
+
+def _rezume(argv: Sequence[str]) -> int:
+    longs = ["attach", "buffer=", "id=", "env-id", "keepalive=", "keepalive-count=",
+             "give-up=", "manual", "sessmux=", "help"]
+    short = "".join(c + ":" for c in SSH_WITH_ARG) + SSH_FLAGS + "ab:h"
+    try:
+        opts, rest = getopt.getopt(list(argv), short, longs)
+    except getopt.GetoptError as e:
+        raise cli.Usage(e.msg) from None
+    ssh = ["ssh", "-T", "-e", "none"]
+    settings: dict[str, object] = {}
+    session, attach, env_id, remote_sessmux = "", False, False, "sessmux"
+    for opt, value in opts:
+        if opt in ("-h", "--help"):
+            print(HELP)
+            return 0
+        if opt[1:] in SSH_WITH_ARG:
+            ssh += [opt, value]
+        elif opt[1:] in SSH_FLAGS:
+            ssh.append(opt)
+        elif opt in ("-a", "--attach"):
+            attach = True
+        elif opt in ("-b", "--buffer"):
+            settings["buffer"] = _size(value)
+        elif opt == "--id":
+            session = names.check(value)
+        elif opt == "--env-id":
+            env_id = True
+        elif opt == "--keepalive":
+            settings["interval"] = max(0.2, _number(value, "keepalive interval"))
+        elif opt == "--keepalive-count":
+            settings["count"] = max(1, int(_number(value, "keepalive count")))
+        elif opt == "--give-up":
+            settings["give_up"] = _number(value, "give-up time")
+        elif opt == "--manual":
+            settings["manual"] = True
+        elif opt == "--sessmux":
+            remote_sessmux = value
+    if not rest:
+        raise cli.Usage("which host?")
+    host, command = rest[0], rest[1:]
+    if attach and not session:
+        raise cli.Usage("-a needs the session's --id")
+    session = session or "rz" + secrets.token_hex(4)
+    if env_id:
+        os.environ["SESSMUX_ID"] = session
+        ssh += ["-o", "SendEnv=SESSMUX_ID"]
+        remote: list[str] = []
+    else:
+        remote = [shlex.join([remote_sessmux, "-s", "-a" if attach else "-t", session,
+                              *command])]
+    config = Settings(ssh=[*ssh, host], remote=remote, session=session,
+                      token=secrets.token_hex(8), host=host)
+    for key, setting in settings.items():
+        setattr(config, key, setting)
+    client = Client(config)
+    try:
+        code = client.run()
+    except Quit as q:
+        sys.stderr.write(f"rezume: {q.message}\n")
+        if q.code == 255:
+            sys.stderr.write(f"rezume: session {session} goes on running on {host}; "
+                             f"resume it with: rezume --id {session} {host}\n")
+        return q.code
+    if client.note:
+        sys.stderr.write(f"rezume: warning: {client.note}\n")
+    return code

@@ -1,0 +1,363 @@
+"""The rezume client: a terminal session over ssh that survives network drops.
+
+Does I/O: it runs the real OpenSSH client to start ``sessmux -s`` on the
+host, relays the user's keys and the session's output in resume frames
+(:mod:`sessmux.resume`), watches the link with its own keepalives, and
+when the link dies starts ssh again and resynchronises byte-exactly: the
+server resends the output we missed, we resend the keys it missed (typed
+during the outage too, up to the key buffer).  The terminal is raw while
+we run and given back on every exit path.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sessmux import resume
+from sessmux.ring import Ring
+from sessmux.ttyio import TerminalGuard, get_winsize
+
+HELP = b"""\r
+Supported escape sequences (after Enter):\r
+ ~.   quit (the session goes on running on the host)\r
+ ~^Z  suspend rezume\r
+ ~?   this help\r
+ ~~   send one ~\r
+"""
+
+
+@dataclass
+class Settings:
+    ssh: list[str]  # the ssh command line up to and including the host
+    remote: list[str]  # the command run on the host (sessmux -s ...)
+    session: str
+    token: str
+    buffer: int = 512 * 1024
+    interval: float = 5.0  # keepalive interval, seconds
+    count: int = 3  # keepalives missed before the link counts as dead
+    give_up: float = 0.0  # seconds of outage before giving up (0: never)
+    manual: bool = False  # reconnect on a key press only
+    host: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class Quit(Exception):
+    """The user asked to leave (~.), or we gave up."""
+
+    def __init__(self, code: int, message: str = "") -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class Link:
+    """One ssh process and the frames on its pipes."""
+
+    def __init__(self, argv: Sequence[str]) -> None:
+        self.proc = subprocess.Popen(
+            list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True,  # ssh must not read our terminal
+        )
+        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
+        self.wfd, self.rfd, self.efd = (self.proc.stdin.fileno(), self.proc.stdout.fileno(),
+                                        self.proc.stderr.fileno())
+        self.decoder = resume.Decoder()
+        self.started = self.contact = time.monotonic()
+        self.hello: dict[str, object] | None = None
+        self.errors = b""
+        self.out = bytearray()
+        os.set_blocking(self.wfd, False)
+
+    def send(self, frame: bytes) -> None:
+        self.out += frame
+        self.flush()
+
+    def flush(self) -> None:
+        try:
+            while self.out:
+                n = os.write(self.wfd, self.out)
+                del self.out[:n]
+        except BlockingIOError:
+            pass
+        except OSError:
+            self.out.clear()
+
+    def close(self) -> int | None:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if self.proc.poll() is not None:
+                break
+            try:
+                self.proc.send_signal(sig)
+                self.proc.wait(timeout=1)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                if f:
+                    f.close()
+            except OSError:
+                pass
+        return self.proc.returncode
+
+
+class Client:
+    """The state that outlives each ssh process."""
+
+    def __init__(self, settings: Settings, stdin: int = 0, stdout: int = 1) -> None:
+        self.s = settings
+        self.stdin, self.stdout = stdin, stdout
+        self.keys = Ring(settings.buffer)  # keys sent, until the server has them
+        self.output = resume.Inbox()
+        self.fresh = True  # first contact: the server repaints rather than replays
+        self.outage: float | None = None
+        self.attempts = 0
+        self.shown = False  # the outage status line is on the screen
+        self.retry_now = False
+        self.escape = "start"  # ssh-like escapes: after Enter, "~" is special
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_w, False)
+        self.tty = os.isatty(stdin)
+
+    # -- the terminal ------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                n = os.write(self.stdout, view)
+            except BlockingIOError:
+                select.select([], [self.stdout], [])
+                continue
+            view = view[n:]
+
+    def status(self, text: str) -> None:
+        """One line at the bottom of the screen, put back by a repaint on resync."""
+        rows = (get_winsize(self.stdout) or (24, 80))[0]
+        self.write(b"\x1b7\x1b[%d;1H\x1b[0;7m\x1b[2K%s\x1b[0m\x1b8" % (rows, text.encode()))
+        self.shown = True
+
+    def size(self) -> tuple[int, int]:
+        return get_winsize(self.stdin) or get_winsize(self.stdout) or (24, 80)
+
+    # -- keys ----------------------------------------------------------------
+
+    def keys_typed(self, data: bytes, guard: TerminalGuard, link: Link | None) -> None:
+        """Escapes first (Enter ~ .), then the keys go to the buffer and the link."""
+        out = bytearray()
+        for byte in data:
+            ch = bytes([byte])
+            if self.escape == "tilde":
+                self.escape = "text"
+                if ch == b".":
+                    raise Quit(255, "connection closed by the user (~.)")
+                if ch == b"\x1a":
+                    self.suspend(guard, link)
+                    continue
+                if ch == b"?":
+                    self.write(HELP)
+                    continue
+                if ch != b"~":
+                    out += b"~"
+                out += ch
+                continue
+            if ch == b"~" and self.escape == "start":
+                self.escape = "tilde"
+                continue
+            if self.s.manual and self.outage is not None and ch in b"\r\n":
+                self.escape = "start"
+                self.retry_now = True  # --manual: Enter reconnects
+                continue
+            self.escape = "start" if ch in b"\r\n" else "text"
+            out += ch
+        if out:
+            offset = self.keys.end
+            self.keys.append(bytes(out))
+            if link is not None and link.hello is not None:
+                link.send(resume.encode_data(offset, bytes(out)))
+
+    def suspend(self, guard: TerminalGuard, link: Link | None) -> None:
+        guard.restore()
+        os.kill(os.getpid(), signal.SIGTSTP)
+        guard.raw()
+        if link is not None and link.hello is not None:
+            link.send(resume.encode_winsize(*self.size()))
+
+    # -- one ssh connection --------------------------------------------------
+
+    def connect(self) -> Link:
+        link = Link([*self.s.ssh, *self.s.remote])
+        rows, cols = self.size()
+        link.send(resume.encode_hello(id=self.s.session, token=self.s.token,
+                                      recv=self.output.received, fresh=self.fresh,
+                                      rows=rows, cols=cols))
+        return link
+
+    def on_frame(self, link: Link, frame: resume.Frame) -> int | None:
+        """Act on one frame; return the exit status once the session has ended."""
+        if frame.kind == resume.HELLO:
+            hello = resume.read_hello(frame)
+            link.hello = hello
+            self.fresh = False
+            self.resync(link, hello)
+        elif frame.kind == resume.DATA:
+            self.write(self.output.accept(frame.offset, frame.data))
+        elif frame.kind == resume.REPAINT:
+            self.output.received = frame.offset
+            self.write(frame.data)
+            self.shown = False
+        elif frame.kind == resume.EXIT:
+            return resume.exit_status(frame)
+        elif frame.kind == resume.ERROR:
+            raise Quit(2, "the host says: " + frame.payload.decode("utf-8", "replace"))
+        return None
+
+    def resync(self, link: Link, hello: dict[str, object]) -> None:
+        """Send the keys the server lacks; get the status line off the screen."""
+        have = hello.get("recv", 0)
+        assert isinstance(have, int)
+        missing = self.keys.since(have)
+        if missing is None:
+            # More was typed than the key buffer holds: say so, and go on
+            # numbering from what the host has (never a silent splice).
+            self.note = "some keys typed during the outage were lost (the key buffer was full)"
+            self.keys = Ring(self.keys.capacity)
+            self.keys.end = have
+        elif missing:
+            link.send(resume.encode_data(have, missing))
+        if hello.get("behind"):
+            self.note = "the outage was longer than the host's buffer: some output was skipped"
+        link.send(resume.encode_winsize(*self.size()))
+        if self.shown:
+            link.send(resume.encode_repaint(0, b""))  # a fresh screen, without our line
+        self.outage = None
+        self.attempts = 0
+
+    note = ""
+
+    # -- the whole run -------------------------------------------------------
+
+    def run(self) -> int:
+        """Connect, relay, reconnect; return the remote program's exit status."""
+        old = signal.signal(signal.SIGWINCH, lambda sig, frame: None)
+        old_wakeup = signal.set_wakeup_fd(self.wake_w)
+        try:
+            with TerminalGuard((self.stdin, self.stdout), self.stdin if self.tty else None) as g:
+                g.raw()
+                try:
+                    return self.loop(g)
+                finally:
+                    if self.shown:
+                        self.write(b"\x1b7\x1b[999;1H\x1b[2K\x1b8")
+        finally:
+            signal.set_wakeup_fd(old_wakeup)
+            signal.signal(signal.SIGWINCH, old)
+
+    def loop(self, guard: TerminalGuard) -> int:
+        link: Link | None = None
+        next_try = time.monotonic()
+        fast_failures = 0
+        try:
+            while True:
+                now = time.monotonic()
+                if link is None and self.may_try(now, next_try):
+                    self.attempts += 1
+                    link = self.connect()
+                if link is not None:
+                    code = self.serve(link, guard)
+                    if code is not None:
+                        return code
+                    lived = time.monotonic() - link.started
+                    rc = link.close()
+                    if link.hello is None and rc not in (None, 255) and rc >= 0:
+                        # The host ran the command and it refused: nothing to retry.
+                        why = link.errors.decode("utf-8", "replace").strip().splitlines()
+                        raise Quit(rc, why[-1] if why else f"ssh exited with status {rc}")
+                    self.last_error = link.errors.decode("utf-8", "replace").strip()
+                    link = None
+                    if self.outage is None:
+                        self.outage = time.monotonic()
+                    fast_failures = fast_failures + 1 if lived < 10 else 0
+                    # autossh: retry at once, then back off after repeated fast failures.
+                    delay = 0.0 if fast_failures <= 1 else min(30.0, 2.0 ** (fast_failures - 2))
+                    next_try = time.monotonic() + delay
+                self.wait_outage(guard, next_try)
+        finally:
+            if link is not None:
+                link.close()
+
+    last_error = ""
+
+    def may_try(self, now: float, next_try: float) -> bool:
+        if self.outage is None:
+            return True
+        if self.s.give_up and now - self.outage > self.s.give_up:
+            raise Quit(255, f"gave up after {self.s.give_up:g} s without the host")
+        if self.s.manual:
+            asked, self.retry_now = self.retry_now, False
+            return asked
+        return now >= next_try
+
+    def wait_outage(self, guard: TerminalGuard, until: float) -> None:
+        """Between attempts: keep reading keys (buffered), keep the status line fresh."""
+        assert self.outage is not None
+        lost = time.monotonic() - self.outage
+        how = "press Enter to reconnect" if self.s.manual else "reconnecting"
+        hint = (self.last_error.splitlines() or [""])[-1][:40]
+        self.status(f"rezume: no contact with {self.s.host} for {int(lost)}s, "
+                    f"attempt {self.attempts}, {how}; Enter ~ . quits"
+                    + (f" ({hint})" if hint else ""))
+        timeout = max(0.0, min(1.0, until - time.monotonic()))
+        ready, _, _ = select.select([self.stdin, self.wake_r], [], [], timeout)
+        if self.wake_r in ready:
+            os.read(self.wake_r, 64)
+        if self.stdin in ready:
+            data = os.read(self.stdin, 4096)
+            if data:
+                self.keys_typed(data, guard, None)
+
+    def serve(self, link: Link, guard: TerminalGuard) -> int | None:
+        """Relay until the session ends (its status) or the link dies (None)."""
+        dead_after = self.s.interval * self.s.count
+        next_ping = time.monotonic() + self.s.interval
+        while True:
+            now = time.monotonic()
+            if now - link.contact > dead_after + (0 if link.hello else 10):
+                return None  # no sign of life: the link is dead
+            if link.hello is not None and now >= next_ping:
+                link.send(resume.encode(resume.PING, int(now * 1000).to_bytes(8, "big")))
+                next_ping = now + self.s.interval
+            watch = [link.rfd, link.efd, self.wake_r, self.stdin]
+            wait = max(0.0, min(next_ping, link.contact + dead_after) - now)
+            writers = [link.wfd] if link.out else []
+            ready, writable, _ = select.select(watch, writers, [], min(wait, 1.0))
+            if writable:
+                link.flush()
+            if self.wake_r in ready:
+                sigs = os.read(self.wake_r, 64)
+                if signal.SIGWINCH in sigs and link.hello is not None:
+                    link.send(resume.encode_winsize(*self.size()))
+            if link.efd in ready:
+                chunk = os.read(link.efd, 4096)
+                link.errors = (link.errors + chunk)[-4096:]
+            if self.stdin in ready:
+                data = os.read(self.stdin, 4096)
+                if data:
+                    self.keys_typed(data, guard, link)
+            if link.rfd in ready:
+                data = os.read(link.rfd, 1 << 16)
+                if not data:
+                    return None
+                link.contact = time.monotonic()
+                try:
+                    for frame in link.decoder.feed(data):
+                        code = self.on_frame(link, frame)
+                        if code is not None:
+                            return code
+                except resume.ResumeError as e:
+                    link.send(resume.encode(resume.ERROR, str(e).encode()))
+                    raise Quit(2, f"protocol error: {e}") from None
