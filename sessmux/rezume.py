@@ -309,7 +309,7 @@ class Client:
         how = "press Enter to reconnect" if self.s.manual else "reconnecting"
         hint = (self.last_error.splitlines() or [""])[-1][:40]
         self.status(f"rezume: no contact with {self.s.host} for {int(lost)}s, "
-                    f"attempt {self.attempts}, {how}; Enter ~ . quits"
+                    f"attempt {max(1, self.attempts)}, {how}; Enter ~ . quits"
                     + (f" ({hint})" if hint else ""))
         timeout = max(0.0, min(1.0, until - time.monotonic()))
         ready, _, _ = select.select([self.stdin, self.wake_r], [], [], timeout)
