@@ -41,6 +41,8 @@ def base_env(home: Path, sessdir: Path, extra: Mapping[str, str] | None = None) 
         "PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(home),
         "SESSMUX_DIR": str(sessdir),
+        # A private session registry, not the system's /tmp/sessmux-registry.
+        "SESSMUX_REGISTRY": str(sessdir.parent / "registry"),
         "SESSMUX_PYTHON": sys.executable,
         "TERM": "xterm",
         "LANG": "C.UTF-8",
