@@ -1,0 +1,281 @@
+"""The resume protocol module (sessmux/resume.py) on its own: no I/O.
+
+Round trips of every frame type, streams cut at every byte, malformed,
+truncated, oversized and unknown frames, hellos of the wrong version, and
+the receiving end's handling of duplicates and gaps.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from sessmux import resume
+from sessmux.resume import Decoder, Frame, Inbox, ResumeError
+
+
+def one(data: bytes) -> Frame:
+    frames = Decoder().feed(data)
+    assert len(frames) == 1
+    return frames[0]
+
+
+# -- round trips -------------------------------------------------------------
+
+
+def test_hello_round_trip() -> None:
+    frame = one(resume.encode_hello(id="rzab", token="t0k", recv=1234, fresh=True))
+    assert frame.kind == resume.HELLO
+    fields = resume.read_hello(frame)
+    assert fields == {"v": resume.VERSION, "id": "rzab", "token": "t0k", "recv": 1234,
+                      "fresh": True}
+
+
+def test_data_round_trip_keeps_offset_and_bytes() -> None:
+    payload = bytes(range(256)) * 3
+    frame = one(resume.encode_data(2**40 + 7, payload))
+    assert frame.kind == resume.DATA
+    assert frame.offset == 2**40 + 7
+    assert frame.data == payload
+
+
+def test_empty_data_frame_is_allowed() -> None:
+    frame = one(resume.encode_data(9, b""))
+    assert (frame.offset, frame.data) == (9, b"")
+
+
+def test_repaint_round_trip() -> None:
+    frame = one(resume.encode_repaint(500, b"\x1b[H\x1b[2Jscreen"))
+    assert frame.kind == resume.REPAINT
+    assert frame.offset == 500
+    assert frame.data == b"\x1b[H\x1b[2Jscreen"
+
+
+def test_ack_round_trip() -> None:
+    frame = one(resume.encode_ack(77))
+    assert (frame.kind, frame.offset) == (resume.ACK, 77)
+
+
+def test_ping_and_pong_carry_eight_bytes() -> None:
+    ping = one(resume.encode(resume.PING, b"\x00\x01\x02\x03\x04\x05\x06\x07"))
+    pong = one(resume.encode(resume.PONG, ping.payload))
+    assert ping.kind == resume.PING and pong.kind == resume.PONG
+    assert pong.payload == ping.payload
+
+
+def test_winsize_round_trip() -> None:
+    assert resume.winsize(one(resume.encode_winsize(50, 132))) == (50, 132)
+    assert resume.winsize(one(resume.encode_winsize(65535, 1))) == (65535, 1)
+
+
+@pytest.mark.parametrize("status", [0, 1, 3, 127, 129, 255, -1, 2**31 - 1])
+def test_exit_round_trip(status: int) -> None:
+    frame = one(resume.encode_exit(status))
+    assert frame.kind == resume.EXIT
+    assert resume.exit_status(frame) == status
+
+
+def test_error_round_trip() -> None:
+    frame = one(resume.encode(resume.ERROR, "no session «x»".encode()))
+    assert frame.kind == resume.ERROR
+    assert frame.payload.decode() == "no session «x»"
+
+
+def test_every_kind_is_known_and_distinct() -> None:
+    kinds = [resume.HELLO, resume.DATA, resume.ACK, resume.PING, resume.PONG,
+             resume.WINSIZE, resume.REPAINT, resume.EXIT, resume.ERROR]
+    assert len(set(kinds)) == len(kinds) == len(resume.KINDS)
+    assert set(kinds) == resume.KINDS
+
+
+# -- streams cut anywhere ------------------------------------------------------
+
+
+def a_stream() -> tuple[bytes, list[tuple[str, bytes]]]:
+    parts = [
+        resume.encode_hello(id="s", token="t", recv=0),
+        resume.encode_data(0, b"hello"),
+        resume.encode_ack(5),
+        resume.encode(resume.PING, b"12345678"),
+        resume.encode(resume.PONG, b"12345678"),
+        resume.encode_winsize(24, 80),
+        resume.encode_repaint(5, b"\x1b[H"),
+        resume.encode_data(5, b""),
+        resume.encode_exit(3),
+        resume.encode(resume.ERROR, b"bye"),
+    ]
+    expected = [(one(p).kind, one(p).payload) for p in parts]
+    return b"".join(parts), expected
+
+
+def test_stream_fed_one_byte_at_a_time() -> None:
+    data, expected = a_stream()
+    decoder = Decoder()
+    got = []
+    for i in range(len(data)):
+        got += [(f.kind, f.payload) for f in decoder.feed(data[i : i + 1])]
+    assert got == expected
+    assert decoder.pending == 0
+
+
+def test_stream_cut_at_random_places() -> None:
+    data, expected = a_stream()
+    rng = random.Random(5)
+    for _ in range(200):
+        cuts = sorted(rng.sample(range(1, len(data)), rng.randint(1, 8)))
+        decoder = Decoder()
+        got = []
+        for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True):
+            got += [(f.kind, f.payload) for f in decoder.feed(data[a:b])]
+        assert got == expected
+
+
+def test_truncated_frame_waits_for_the_rest() -> None:
+    frame = resume.encode_data(0, b"abcdef")
+    decoder = Decoder()
+    assert decoder.feed(frame[:3]) == []  # not even a header yet
+    assert decoder.feed(frame[3:-1]) == []  # header, payload short by one
+    assert decoder.pending == len(frame) - 1
+    assert [f.data for f in decoder.feed(frame[-1:])] == [b"abcdef"]
+
+
+# -- malformed frames ----------------------------------------------------------
+
+
+def test_unknown_frame_type_is_refused() -> None:
+    with pytest.raises(ResumeError, match="unknown frame type b'Z'"):
+        Decoder().feed(b"Z\x00\x00\x00\x00")
+
+
+def test_unknown_type_is_refused_before_its_payload_arrives() -> None:
+    # A garbled header must not make the decoder wait for a huge payload.
+    with pytest.raises(ResumeError, match="unknown"):
+        Decoder().feed(b"\x00\x7f\xff\xff\xff")
+
+
+def test_oversized_frame_is_refused_from_its_header() -> None:
+    header = resume.HEADER.pack(b"D", resume.MAX_PAYLOAD + 1)
+    with pytest.raises(ResumeError, match="too large"):
+        Decoder().feed(header)
+
+
+def test_largest_frame_is_accepted() -> None:
+    data = b"x" * (resume.MAX_PAYLOAD - resume.OFFSET.size)
+    frame = one(resume.encode_data(0, data))
+    assert frame.data == data
+
+
+def test_encoder_refuses_an_oversized_payload() -> None:
+    with pytest.raises(ResumeError, match="too large"):
+        resume.encode(resume.DATA, b"x" * (resume.MAX_PAYLOAD + 1))
+
+
+@pytest.mark.parametrize("kind, size", [
+    (resume.DATA, 7), (resume.REPAINT, 0), (resume.ACK, 7), (resume.ACK, 9),
+    (resume.PING, 4), (resume.PONG, 9), (resume.WINSIZE, 3), (resume.WINSIZE, 5),
+    (resume.EXIT, 2), (resume.EXIT, 8),
+])
+def test_fixed_size_frames_of_the_wrong_size_are_refused(kind: str, size: int) -> None:
+    with pytest.raises(ResumeError, match=f"bad {kind} frame of {size} bytes"):
+        Decoder().feed(resume.HEADER.pack(kind.encode(), size) + b"\x00" * size)
+
+
+# -- hellos ------------------------------------------------------------------
+
+
+def hello_frame(fields: object) -> Frame:
+    return one(resume.encode(resume.HELLO, json.dumps(fields).encode()))
+
+
+@pytest.mark.parametrize("version", [0, 2, "1", None])
+def test_wrong_version_in_hello_is_refused(version: object) -> None:
+    with pytest.raises(ResumeError, match="protocol version .* this side speaks 1"):
+        resume.read_hello(hello_frame({"v": version, "recv": 0}))
+
+
+def test_hello_without_version_is_refused() -> None:
+    with pytest.raises(ResumeError, match="protocol version None"):
+        resume.read_hello(hello_frame({"recv": 0}))
+
+
+@pytest.mark.parametrize("recv", [-1, "12", 1.5, None])
+def test_bad_received_offset_in_hello_is_refused(recv: object) -> None:
+    with pytest.raises(ResumeError, match="bad received offset"):
+        resume.read_hello(hello_frame({"v": resume.VERSION, "recv": recv}))
+
+
+def test_missing_received_offset_means_nothing_received() -> None:
+    assert resume.read_hello(hello_frame({"v": resume.VERSION}))["v"] == resume.VERSION
+
+
+@pytest.mark.parametrize("payload", [b"not json", b"\xff\xfe", b"[1, 2]", b"7", b""])
+def test_hello_that_is_not_a_json_object_is_refused(payload: bytes) -> None:
+    with pytest.raises(ResumeError, match="bad H frame"):
+        resume.read_hello(one(resume.encode(resume.HELLO, payload)))
+
+
+def test_a_data_frame_is_not_a_hello() -> None:
+    with pytest.raises(ResumeError, match="expected a hello, got a D frame"):
+        resume.read_hello(one(resume.encode_data(0, b"{}")))
+
+
+# -- the receiving end -----------------------------------------------------------
+
+
+def test_inbox_takes_consecutive_data() -> None:
+    inbox = Inbox()
+    assert inbox.accept(0, b"abc") == b"abc"
+    assert inbox.accept(3, b"def") == b"def"
+    assert inbox.received == 6
+
+
+def test_inbox_drops_a_full_duplicate() -> None:
+    inbox = Inbox()
+    inbox.accept(0, b"abcdef")
+    assert inbox.accept(0, b"abcdef") == b""
+    assert inbox.accept(2, b"cd") == b""
+    assert inbox.received == 6
+
+
+def test_inbox_keeps_only_the_new_part_of_an_overlap() -> None:
+    inbox = Inbox()
+    inbox.accept(0, b"abcd")
+    assert inbox.accept(2, b"cdefg") == b"efg"
+    assert inbox.received == 7
+
+
+def test_inbox_refuses_a_gap() -> None:
+    inbox = Inbox(10)
+    with pytest.raises(ResumeError, match="gap in the stream: expected 10, got 11"):
+        inbox.accept(11, b"x")
+    assert inbox.received == 10  # nothing taken from the bad frame
+
+
+def test_inbox_starts_where_told() -> None:
+    inbox = Inbox(100)
+    assert inbox.accept(95, b"0123456789") == b"56789"
+    assert inbox.received == 105
+
+
+def test_resend_after_reconnect_is_exact() -> None:
+    """A sender resends from the receiver's offset; the receiver ends with one copy."""
+    rng = random.Random(11)
+    stream = bytes(rng.randrange(256) for _ in range(5000))
+    inbox = Inbox()
+    got = bytearray()
+    sent = 0
+    while inbox.received < len(stream):
+        # Send a few frames, some of which are "lost" (a cut), then resume
+        # from what the receiver says it has, overlapping on purpose.
+        for _ in range(rng.randint(1, 5)):
+            size = rng.randint(0, 300)
+            chunk = stream[sent : sent + size]
+            if rng.random() < 0.7:
+                got += inbox.accept(sent, chunk)
+            else:
+                break  # lost: nothing after it arrives on this link either
+            sent += len(chunk)
+        sent = max(0, inbox.received - rng.randint(0, 50))  # the hello's "recv", minus slack
+    assert bytes(got) == stream
