@@ -92,6 +92,15 @@ def test_no_disconnected_session_starts_one_silently(
         connected.wait()
 
 
+def test_inside_a_session_runs_the_program_itself(menv: dict[str, str]) -> None:
+    # A login shell in a session reads the profile again: no nesting.
+    start_detached(menv, menv["PROGRAM"])
+    out = subprocess.run(["sessmenu", "sh", "-c", "echo direct-$PTY"], env=dict(menv, PTY="p0"),
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    assert out.stdout == "direct-p0\n", out
+    assert len(sesslist(menv)) == 1
+
+
 def test_one_named_session_texts_table_and_reconnect(
     tmux: TmuxTerminal, menv: dict[str, str]
 ) -> None:

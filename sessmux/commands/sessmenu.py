@@ -191,10 +191,15 @@ def exec_sess(args: list[str], program: list[str]) -> NoReturn:
         # A login must not be lost to a broken session setup: run it bare.
         reason = e.message if isinstance(e, SessError) else f"cannot run sess: {e.strerror}"
         write(f"sessmenu: warning: {reason}; running {visible(program[0])} without a session\r\n")
-        try:
-            os.execvp(program[0], program)
-        except OSError as e2:
-            raise SessError(f"cannot run {visible(program[0])}: {e2.strerror}") from None
+        run_bare(program)
+
+
+def run_bare(program: list[str]) -> NoReturn:
+    """Replace ourselves with the program itself, outside any new session."""
+    try:
+        os.execvp(program[0], program)
+    except OSError as e:
+        raise SessError(f"cannot run {visible(program[0])}: {e.strerror}") from None
 
 
 def parse(argv: Sequence[str]) -> tuple[float | None, list[str]]:
@@ -224,6 +229,10 @@ def parse(argv: Sequence[str]) -> tuple[float | None, list[str]]:
 
 def _sessmenu(argv: Sequence[str]) -> int:
     timeout, program = parse(argv)
+    if os.environ.get("PTY"):
+        # Already in a session: a login shell there reads the profile again,
+        # and `exec sessmenu bash -l` must not nest a session in each one.
+        run_bare(program)
     try:
         directory: str | None = paths.session_dir(create=False)
     except SessError:
