@@ -22,12 +22,16 @@ import socket
 import struct
 import time
 import traceback
+from typing import TYPE_CHECKING
 
-from sessmux import protocol, registry, requests, resume, utmp
+from sessmux import protocol, registry, requests, resume
 from sessmux.connection import Conn
 from sessmux.ring import Ring
 from sessmux.ttyio import get_winsize, set_winsize
 from sessmux.view import View
+
+if TYPE_CHECKING:
+    from sessmux import utmp
 
 READ_SIZE = 65536
 LIVE_MIN = 1 << 16  # the ring never holds less, so live readers can lag a little

@@ -16,25 +16,29 @@ import pty
 import signal
 import socket
 import termios
-import traceback
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from sessmux import names
 from sessmux.errors import DIRECTORY, INTERNAL, SessError
-from sessmux.master import Master
 from sessmux.ttyio import Attrs, set_winsize
 
 
-@dataclass
 class Options:
-    """How a new session's master behaves."""
+    """How a new session's master behaves (a plain class: dataclasses cost start-up time)."""
 
-    ring_size: int = 256 * 1024  # replay buffer (atsr -b)
-    orphan_timeout: float | None = None  # seconds without a client before it ends (atsr -x)
-    utmp: bool = True  # write a login record (atsr -w turns it off)
-    utmp_host: str = ""
-    log_path: str | None = None  # the master's diagnostics (atsr -o)
+    def __init__(
+        self,
+        ring_size: int = 256 * 1024,  # replay buffer (atsr -b)
+        orphan_timeout: float | None = None,  # seconds with no client before it ends (atsr -x)
+        utmp: bool = True,  # write a login record (atsr -w turns it off)
+        utmp_host: str = "",
+        log_path: str | None = None,  # the master's diagnostics (atsr -o)
+    ) -> None:
+        self.ring_size = ring_size
+        self.orphan_timeout = orphan_timeout
+        self.utmp = utmp
+        self.utmp_host = utmp_host
+        self.log_path = log_path
 
 
 MASTER_IGNORES = (
@@ -213,12 +217,17 @@ def _master(
     os.close(devnull)
     os.chdir("/")
     _report(report, f"ok {name} {os.getpid()} {note}")
+    # Imported only here, in the master: the client that forked us never pays for it.
+    from sessmux.master import Master
+
     master = Master(name, directory, listener, master_fd, pid, gate_w, options.ring_size, log_fd)
     master.orphan_timeout = options.orphan_timeout
     master.utmp = record
     try:
         master.run()
     except BaseException:
+        import traceback
+
         master.log("crashed: " + traceback.format_exc())
         master.cleanup()
     os._exit(0)
