@@ -51,7 +51,10 @@ def format_row(row: Row, now: float, width: int | None = None) -> str:
     seconds = int(row.cputime)
     # procps truncates the percentages rather than rounding them.
     cpu, mem = int(row.cpu * 10) / 10, int(row.mem * 10) / 10
-    line = (f"{visible(row.user):<8} {row.pid:>5} {cpu:>4.1f} {mem:>4.1f} "
+    user = visible(row.user)
+    if len(user) > 8:
+        user = user[:7] + "+"  # as procps shows a long user name
+    line = (f"{user:<8} {row.pid:>5} {cpu:>4.1f} {mem:>4.1f} "
             f"{row.vsz:>6} {row.rss:>5} {row.tty:<8} {row.stat:<4} "
             f"{format_start(row.started, now):>5} {seconds // 60:>3}:{seconds % 60:02d} "
             f"{visible(row.command)}")

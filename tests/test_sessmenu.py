@@ -93,7 +93,7 @@ def test_no_disconnected_session_starts_one_silently(
 
 
 def test_inside_a_session_runs_the_program_itself(menv: dict[str, str]) -> None:
-    # A login shell in a session reads the profile again: no nesting.
+    # sessmenu typed in a session: no session in the session.
     start_detached(menv, menv["PROGRAM"])
     out = subprocess.run(["sessmenu", "sh", "-c", "echo direct-$PTY"], env=dict(menv, PTY="p0"),
                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)

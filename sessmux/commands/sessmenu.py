@@ -230,8 +230,9 @@ def parse(argv: Sequence[str]) -> tuple[float | None, list[str]]:
 def _sessmenu(argv: Sequence[str]) -> int:
     timeout, program = parse(argv)
     if os.environ.get("PTY"):
-        # Already in a session: a login shell there reads the profile again,
-        # and `exec sessmenu bash -l` must not nest a session in each one.
+        # Already in a session: a session in a session is never what a
+        # login wants.  (The profile's own `[ -z "$PTY" ]` test is what
+        # keeps a login shell there from running us again and again.)
         run_bare(program)
     try:
         directory: str | None = paths.session_dir(create=False)
