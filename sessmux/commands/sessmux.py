@@ -175,11 +175,14 @@ def _sessmux(argv: Sequence[str]) -> int:
     action = actions[0]
     if action in ("attach", "attach-or-create"):
         try:
-            client.connect(directory, name, timeout=2.0).close()
+            st = client.request(directory, name, {"t": "status"})
         except SessError:
             if action == "attach":
                 raise SessError(f"no session {name}", NO_SESSION) from None
         else:
+            if st.get("connected") and mode == "rw" and "-f" not in flags:
+                raise SessError(f"session {name} already connected somewhere else"
+                                " (use -f to take over)", ELSEWHERE)
             diag(1, f"attaching to session {name}")
             return _attach(signaller, name, mode, "-f" in flags)
     created, pid, note = _create(directory, name, command, options, action, diag)
@@ -233,15 +236,9 @@ def _create(directory: str, name: str, command: list[str], options: spawn.Option
 
 
 def _attach(signaller: Signaller, name: str, mode: str, force: bool) -> int:
-    try:
-        return steer(signaller, name, first=True, mode=mode, force=force)
-    except SessError as e:
-        if e.code == NO_SESSION:
-            raise SessError(f"no session {name}", NO_SESSION) from None
-        if e.code == ELSEWHERE:
-            e.message = f"session {name} already connected somewhere else (use -f to take over)"
-            e.level = "fatal"
-        raise
+    # The signaller says its own failures (one line); the session was
+    # checked just before, so these are only races with another client.
+    return steer(signaller, name, first=True, mode=mode, force=force)
 
 
 def _buffer(flags: dict[str, str]) -> int:
