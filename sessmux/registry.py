@@ -26,7 +26,6 @@ import os
 import stat
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from sessmux import settings
 from sessmux.names import is_valid
@@ -160,17 +159,22 @@ def prune(folder: str, uid: int, now: float) -> None:
 # -- the readers' side --------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Record:
-    """One session as the registry shows it; ``owner`` is the kernel's."""
+    """One session as the registry shows it; ``owner`` is the kernel's.
 
-    name: str
-    owner: int
-    pid: int
-    created: float
-    state: str
-    remote: str
-    changed: float
+    (A plain class: a dataclass or NamedTuple would cost the master
+    milliseconds of start-up for nothing.)
+    """
+
+    __slots__ = ("name", "owner", "pid", "created", "state", "remote", "changed")
+
+    def __init__(self, name: str, owner: int, pid: int, created: float, state: str,
+                 remote: str, changed: float) -> None:
+        self.name, self.owner, self.pid, self.created = name, owner, pid, created
+        self.state, self.remote, self.changed = state, remote, changed
+
+    def __repr__(self) -> str:
+        return f"Record({self.name!r}, uid {self.owner}, pid {self.pid}, {self.state})"
 
 
 def read_entry(folder: str, base: str) -> Record | None:
@@ -251,6 +255,6 @@ def read_all(folder: str) -> list[Record]:
         if rec is None:
             continue
         if rec.state != "ended" and not master_alive(rec):
-            rec = Record(rec.name, rec.owner, rec.pid, rec.created, "ended", "", rec.changed)
+            rec.state, rec.remote = "ended", ""
         found.append(rec)
     return found
