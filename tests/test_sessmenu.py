@@ -244,3 +244,15 @@ def test_dumb_terminal_echoes_once(menv: dict[str, str]) -> None:
         term.expect(rf"back-in-{name}-42")
     finally:
         term.close()
+
+
+def test_dumb_pipe_timeout_starts_a_new_session(menv: dict[str, str]) -> None:
+    old = start_detached(menv, menv["PROGRAM"])
+    pipe = Pipe(dict(menv, TERM="dumb"), "sessmenu", "--timeout", "1", menv["PROGRAM"])
+    try:
+        pipe.expect(PROMPT_LAST.encode())
+        wait_until(lambda: any(re.search(r" connected\b", line) for name, line
+                               in sesslist(menv).items() if name != old), what="new session")
+        assert "disconnected" in sesslist(menv)[old]
+    finally:
+        pipe.close()

@@ -301,3 +301,15 @@ def test_two_users_sessions_with_kernel_owners(
             except (OSError, psutil.Error):
                 pass
         kill_sessions(Path(wenv["SESSMUX_DIR"]))
+
+
+def test_symlinked_registry_is_not_used(wenv: dict[str, str], registry: Path) -> None:
+    elsewhere = registry.parent / "elsewhere"
+    elsewhere.mkdir(mode=0o1777)
+    registry.symlink_to(elsewhere)
+    name = start_detached(wenv, "sleep", "1000")
+    assert name in run(wenv, "sesslist").stdout  # the session itself is unharmed
+    assert list(elsewhere.iterdir()) == []  # ... but wrote nothing through the link
+    out = run(wenv, "sesswho")
+    assert out.returncode == 2
+    assert out.stderr.startswith("sesswho: fatal: cannot read the session registry")
