@@ -436,7 +436,8 @@ class Master:
             self.log(f"resume protocol error, disconnecting: {e}")
             conn.blob += resume.encode(resume.ERROR, str(e).encode())
             conn.push(self.ring)
-            self.detach(conn, notify="disconnected")
+            conn.send({"t": "disconnected", "error": str(e)})  # sessmux -s exits 11
+            self.detach(conn, notify=None)
             return
         if any(f.kind == resume.DATA for f in frames):
             conn.blob += resume.encode_ack(conn.inbox.received)  # the client may drop them
@@ -575,7 +576,9 @@ class Master:
 
     def detach(self, conn: Conn, notify: str | None) -> None:
         """End ``conn``'s data connection; tell its signaller why."""
-        if conn.tty and notify in ("disconnected", "detached", "takenover", "killed"):
+        # A framed link (rezume) carries frames only: no raw reset on it.
+        if conn.tty and not conn.framed and notify in ("disconnected", "detached", "takenover",
+                                                       "killed"):
             from sessmux.render import reset_sequence
 
             try:
