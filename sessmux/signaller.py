@@ -192,6 +192,8 @@ class Signaller:
                 elif kind == "exited":
                     return int(msg["code"])
                 elif kind == "disconnected":
+                    if msg.get("error"):  # the master dropped a resuming client's bad frame
+                        raise SessError(f"resume protocol: {msg['error']}", 11)
                     return 0
                 elif kind == "detached":
                     self.say("info", f"detached from session {channel.name}")
