@@ -196,7 +196,9 @@ class Signaller:
                         raise SessError(f"resume protocol: {msg['error']}", 11)
                     return 0
                 elif kind == "detached":
-                    self.say("info", f"detached from session {channel.name}")
+                    # Only a detach key (sessmux -e) detaches: always said, as
+                    # screen does, so the shell's prompt starts a line of its own.
+                    self.say("info", f"detached from session {channel.name}", always=True)
                     return 0
                 elif kind == "killed":
                     return 128 + signal.SIGHUP
