@@ -372,7 +372,7 @@ def test_e_detaches_and_twice_sends_it_through(
     # The key and another key: detached, the session keeps running.
     term.mark()
     term.send(byte + b"d")
-    term.expect(r"\$ ")
+    term.expect(r"sessmux: info: detached from session keyed\r\n\$ ")
     assert term.run("echo rc=$?").strip() == "rc=0"
     assert statuses(sessdir)["keyed"]["connected"] is False
     # A lone key detaches too, after a moment with no second key.  The key
