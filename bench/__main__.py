@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="sessmux-bench-"))
     tables: list[Table] = []
     try:
-        ctx = Context(config, workdir, peers, log, verbose=args.verbose)
+        ctx = Context(config, workdir, peers, log, verbose=args.verbose,
+                      selected=frozenset(names))
         for name in MEASUREMENTS:
             if name in names:
                 log(f"-- {name}")

@@ -47,6 +47,8 @@ class Table:
     #: noise note then compares rounds, not single keystrokes
     rounds: dict[str, list[float]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    #: a peer that failed after giving some samples: why (shown as a note)
+    errors: dict[str, str] = field(default_factory=dict)
 
     def add(self, peer: str, *values: float) -> None:
         self.samples.setdefault(peer, []).extend(values)
@@ -59,7 +61,10 @@ class Table:
         return noisy(self.rounds.get(peer) or self.samples.get(peer, []))
 
     def skip(self, peer: str, reason: str) -> None:
-        if peer not in self.samples:
+        """No (more) samples from *peer*, and why."""
+        if peer in self.samples:
+            self.errors.setdefault(peer, reason)
+        else:
             self.skipped.setdefault(peer, reason)
 
     def median(self, peer: str) -> float | None:
@@ -126,13 +131,19 @@ def render(table: Table, peers: list[str] | None = None) -> str:
         row.append("" if not raw else f"{mid / raw:.2f}x")
         row.append("" if not best else f"{mid / best:.2f}x")
         row.append(str(len(values)))
+        note = []
         if table.noisy(peer):
-            row.append("noisy")
+            note.append("noisy")
             notes.append(peer)
-        else:
-            row.append("")
+        if peer in table.errors:
+            note.append("then " + table.errors[peer])
+        row.append("; ".join(note))
         rows.append(row)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    # Drop columns no row fills (x raw without a raw peer, for one).
+    keep = [i for i in range(len(head))
+            if i in (0, len(head) - 1) or any(r[i] for r in rows[1:])]
+    rows = [[r[i] for i in keep] for r in rows]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(keep))]
     lines = [f"== {table.title} ({table.unit}, "
              + ("higher" if table.higher_is_better else "lower") + " is better) =="]
     for r in rows:
@@ -168,5 +179,5 @@ def to_json(table: Table) -> dict[str, Any]:
     return {
         "key": table.key, "title": table.title, "unit": table.unit,
         "higher_is_better": table.higher_is_better,
-        "peers": peers, "skipped": dict(table.skipped),
+        "peers": peers, "skipped": dict(table.skipped), "errors": dict(table.errors),
     }

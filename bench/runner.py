@@ -15,7 +15,7 @@ import subprocess
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.peers import Peer, Run, Unsupported
@@ -55,6 +55,10 @@ class Context:
     peers: Sequence[Peer]
     log: Callable[[str], None]
     verbose: bool = False
+    #: names of the measurements asked for (memory and list share sessions)
+    selected: frozenset[str] = frozenset()
+    #: tables a measurement made for a later one (list, made by memory)
+    made: dict[str, list[Table]] = field(default_factory=dict)
 
 
 def interleave(ctx: Context, tables: Sequence[Table], rounds: int, body: Body,
@@ -83,7 +87,7 @@ def interleave(ctx: Context, tables: Sequence[Table], rounds: int, body: Body,
                 if ctx.verbose:
                     ctx.log(traceback.format_exc())
                 for t in tables:
-                    t.skip(peer.name, f"failed: {type(exc).__name__}: {exc}"[:100])
+                    t.skip(peer.name, f"failed: {type(exc).__name__}: {exc}"[:160])
 
 
 def _cpu_model() -> str:

@@ -33,6 +33,12 @@ class BenchTimeout(Exception):
     """A bounded wait ran out; the message says what was awaited."""
 
 
+def _seen(data: bytes) -> str:
+    """The end of what the terminal showed, for an error message."""
+    text = data[-60:].decode(errors="replace")
+    return " (terminal ended with " + repr(text) + ")" if text else " (terminal showed nothing)"
+
+
 def deadline(seconds: float) -> float:
     """Absolute monotonic time *seconds* from now."""
     return time.monotonic() + seconds
@@ -52,6 +58,7 @@ class OuterTerminal:
         fcntl.ioctl(self.slave, termios.TIOCSWINSZ, winsize)
         self.proc: subprocess.Popen[bytes] | None = None
         self.tail = b""  # last bytes read, for markers split across reads
+        self.last = b""  # the latest bytes read, for error messages
         self.received = 0
         self.eof = False
 
@@ -99,7 +106,7 @@ class OuterTerminal:
         """Keep reading (so the command never blocks on output) until true."""
         while not predicate():
             if time.monotonic() > until:
-                raise BenchTimeout(f"timed out waiting for {what}")
+                raise BenchTimeout(f"timed out waiting for {what}" + _seen(self.last))
             self._read_some(0.005)
 
     # -- output ----------------------------------------------------------
@@ -119,6 +126,7 @@ class OuterTerminal:
         if not data:
             self.eof = True
         self.received += len(data)
+        self.last = (self.last + data)[-200:]
         return data
 
     def read_until(self, marker: bytes, until: float) -> bytes:
@@ -136,10 +144,10 @@ class OuterTerminal:
                 return rest
             buf = buf[-(len(marker) - 1) :] if len(marker) > 1 else b""
             if time.monotonic() > until:
-                raise BenchTimeout(f"{marker!r} never reached the terminal")
+                raise BenchTimeout(f"{marker!r} never reached the terminal" + _seen(self.last))
             chunk = self._read_some(min(0.1, max(0.0, until - time.monotonic())))
             if self.eof and not chunk:
-                raise BenchTimeout(f"terminal closed before {marker!r}")
+                raise BenchTimeout(f"terminal closed before {marker!r}" + _seen(self.last))
             buf += chunk
 
     def drain(self) -> None:
