@@ -542,7 +542,9 @@ def test_w_writes_no_utmp_record(
     term.line("tty")
     line = term.expect(r"/dev/(pts/\d+)").group(1)
     # A session without -w, started after it, is recorded: who is not just slow.
-    assert run(env, "sessmux", "-n", "witness", "sleep", "300").returncode == 0
+    witnessed = run(env, "sessmux", "-n", "-d", "2", "witness", "sleep", "300")
+    assert witnessed.returncode == 0
+    assert re.search(r"written (through libutempter|directly \(root\))", witnessed.stderr)
     witness = [w for w in who_lines(env) if "sessmux:witness" in w]
     assert witness, who_lines(env)
     assert not logged_in(env, line)
