@@ -220,7 +220,7 @@ def test_unreachable_master_whose_program_ended_exits(env: dict[str, str], sessd
     # The program ends while nobody is connected: the master waits for a reconnect ...
     assert run(env, "sessmux", "-n", "gone", "sh", "-c", "exit 3").returncode == 0
     wait_until(lambda: statuses(sessdir)["gone"]["exited"] == 3, what="program ended")
-    master = int(statuses(sessdir)["gone"]["pid"])  # type: ignore[call-overload]
+    master = int(statuses(sessdir)["gone"]["pid"])
     # ... until nobody can reach it any more: then it ends (checked every 5 s).
     (sessdir / "gone").unlink()
     wait_until(lambda: not _alive(master), timeout=20, what="master exits")
@@ -230,7 +230,7 @@ def test_unreachable_master_whose_program_lives_listens_again(
     env: dict[str, str], sessdir: Path
 ) -> None:
     assert run(env, "sessmux", "-n", "alive", "sleep", "300").returncode == 0
-    master = int(statuses(sessdir)["alive"]["pid"])  # type: ignore[call-overload]
+    master = int(statuses(sessdir)["alive"]["pid"])
     (sessdir / "alive").unlink()
     wait_until(lambda: (sessdir / "alive").exists(), timeout=20, what="socket made again")
     assert _alive(master)
