@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -67,9 +67,8 @@ class Run:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def wait_for(predicate: object, until: float, what: str) -> None:
-    """Poll *predicate* (a callable) until true or the deadline passes."""
-    assert callable(predicate)
+def wait_for(predicate: Callable[[], bool], until: float, what: str) -> None:
+    """Poll *predicate* until true or the deadline passes."""
     while not predicate():
         if time.monotonic() > until:
             raise TimeoutError(f"timed out waiting for {what}")
