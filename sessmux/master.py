@@ -41,6 +41,7 @@ CONTROL_LIMIT = 1 << 20  # a client that reads nothing is dropped past this
 INPUT_LIMIT = 1 << 16
 EXIT_GRACE = 0.5  # seconds to wait for a pty's last output after the program ends
 IDLE = 0.02  # seconds of quiet before the screen model is fed
+QUERIES = (b"\x1b[6n", b"\x1b[5n", b"\x1b[c", b"\x1b[0c", b"\x1b[>c")  # need an answer
 ESCAPE_WAIT = 0.5  # a lone detach key detaches after this long without a second one
 SOCKET_CHECK = 5.0  # seconds between checks that the session can still be reached
 IN, OUT = select.POLLIN, select.POLLOUT
@@ -91,6 +92,9 @@ class Master:
         self.inbuf = bytearray()
         self.done = False
         self._view: View | None = None
+        self.wants_view = False
+        # SESSMUX_SCREEN=off: no screen model at all (benchmarks compare the cost).
+        self.screen_model = os.environ.get("SESSMUX_SCREEN") != "off"
         self.orphan_timeout: float | None = None  # end after this long with no client
         self.utmp: utmp.Record | None = None
         self.next_check = time.monotonic() + SOCKET_CHECK
@@ -207,7 +211,15 @@ class Master:
         self.log("socket was removed; listening again")
 
     def view_behind(self) -> bool:
-        return self.ring.end > (self._view.fed if self._view else self.ring.start)
+        """Whether the idle loop should feed the screen model now."""
+        if not self.screen_model:
+            return False
+        if self._view is not None:
+            return self.ring.end > self._view.fed
+        # No model yet (pyte costs megabytes per session): make one only when
+        # output would leave the ring unseen, or the program asks the
+        # terminal something that no terminal is there to answer.
+        return self.wants_view or self.ring.end - self.ring.start > self.ring.capacity // 2
 
     def cleanup(self) -> None:
         self.entry.ended()
@@ -357,6 +369,8 @@ class Master:
             return
         self.activity = time.time()
         self.ring.append(data)
+        if self._view is None and b"\x1b[" in data and (self.rw is None or not self.rw.tty):
+            self.wants_view = any(query in data for query in QUERIES)
         if self.status is not None:
             self.exit_deadline = time.monotonic() + EXIT_GRACE
         for conn in self.attached():
@@ -382,6 +396,8 @@ class Master:
             self.detach(conn, notify="disconnected")
 
     def repaint(self, conn: Conn, since: int | None) -> bytes:
+        if not self.screen_model:
+            return b""
         if conn.tty:
             return self.view.repaint(self.ring, since)
         self.view.catch_up(self.ring)
