@@ -3,7 +3,7 @@
     python3 -m bench [--quick | --smoke] [--json] [--only NAME[,NAME]] [-v]
 
 Measurements, in order: throughput, latency, memory, attach, spawn, list,
-reconnect.  Progress goes to stderr; the tables (or JSON) to stdout.
+reconnect, replay.  Progress goes to stderr; the tables (or JSON) to stdout.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import flip as flip_mod
-from bench import idle, latency, lifecycle, throughput
+from bench import idle, latency, lifecycle, replay, throughput
 from bench.install import ensure_peers
 from bench.peers import all_peers
 from bench.report import Table, render, to_json
@@ -34,6 +34,7 @@ MEASUREMENTS: dict[str, Measure] = {
     "spawn": lifecycle.measure_spawn,
     "list": idle.measure_list,
     "reconnect": flip_mod.measure,
+    "replay": replay.measure,
 }
 
 

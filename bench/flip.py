@@ -16,8 +16,15 @@ import time
 from bench.peers import Peer, Run, wait_for
 from bench.report import Table
 from bench.runner import Context, interleave
-from bench.sessmux_peer import REPORT_NAME, WAIT_DETACHED
 from bench.term import OuterTerminal, deadline
+
+# A session's program reports its name (inside a session, PTY names it)
+# through a file, then execs.
+REPORT_NAME = 'printf %s "$PTY" > "$0.tmp" && mv "$0.tmp" "$0"; '
+# pty 4.0 semantics: output a connection already received is not replayed,
+# so a program meant to print "while detached" starts once it is.
+WAIT_DETACHED = ('until sesslist | grep -q "^session $PTY .*disconnected"; '
+                 "do sleep 0.01; done; ")
 
 # Read by the interactive sh through $ENV.
 FLIP_FUNCTION = ('flip() { reconnect "$1"; disconnect; ' + WAIT_DETACHED

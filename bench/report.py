@@ -114,7 +114,9 @@ def render(table: Table, peers: list[str] | None = None) -> str:
     head += ["x raw", "x best", "n", "note"]
     rows = [head]
     notes = []
-    for peer in order:
+    # Rows a measurement added of its own (a variant of a peer) come last.
+    order = [*order, *(p for p in [*table.samples, *table.skipped] if p not in order)]
+    for peer in dict.fromkeys(order):
         values = table.samples.get(peer)
         if not values:
             if peer in table.skipped:

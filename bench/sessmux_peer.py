@@ -14,28 +14,20 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from bench.peers import Argv, Peer, Run, run_quiet
 from bench.procs import kill_pid
-from bench.term import OuterTerminal
 
 REPO = Path(__file__).resolve().parent.parent
-COMMANDS = ("sess", "disconnect", "reconnect", "sesslist", "sesskill", "sessname")
+COMMANDS = ("sess", "disconnect", "reconnect", "sesslist", "sesskill", "sessname", "sessmux")
 _SESSION_LINE = re.compile(r"^session\s+(\S+)\s+pid\s+(\d+)")
 
-# The wrapper around a detached session's program reports the session's
-# name (inside a session, PTY names it) through a file, then execs.
-REPORT_NAME = 'printf %s "$PTY" > "$0.tmp" && mv "$0.tmp" "$0"; '
-# pty 4.0 semantics: output a connection already received is not replayed,
-# so a program meant to print "while detached" starts once it is.
-WAIT_DETACHED = ('until sesslist | grep -q "^session $PTY .*disconnected"; '
-                 "do sleep 0.01; done; ")
-
-# Hook: once ``bin/sessmux -a XY`` exists it attaches a fresh terminal
-# without the extra ``sess reconnect`` session of pty 4.0's idiom.
-ATTACH_ENV = "SESSMUX_BENCH_ATTACH"  # "sessmux-a" to use the faster path
+# A fresh terminal attaches with ``sessmux -a XY``; "sess-reconnect" here
+# measures pty 4.0's idiom instead (an extra session that hands over).
+ATTACH_ENV = "SESSMUX_BENCH_ATTACH"
 
 
 def sessmux_cmd(command: str, *args: str) -> Argv:
@@ -85,6 +77,9 @@ class Sessmux(Peer):
             "SESSMUX_DIR": str(sockdir),
             "PATH": f"{bindir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
             "PYTHONPATH": f"{REPO}:{pythonpath}" if pythonpath else str(REPO),
+            # The launchers run this interpreter itself, not whatever "python3"
+            # finds first (a version manager's shim costs more than sessmux).
+            "SESSMUX_PYTHON": sys.executable,
         }
 
     def attached(self, run: Run, program: Sequence[str]) -> Argv:
@@ -92,25 +87,19 @@ class Sessmux(Peer):
 
     def create_detached(self, run: Run, program: Sequence[str], until: float,
                         settled: bool = False) -> str:
-        """``sess -q program`` on a pty of its own, then ``disconnect -s XY``."""
-        name_file = run.dir / f"name-{run.next_name()}"
-        script = REPORT_NAME + (WAIT_DETACHED if settled else "") + 'exec "$@"'
-        argv = sessmux_cmd("sess", "-q", "sh", "-c", script, str(name_file), *program)
-        with OuterTerminal() as term:
-            term.spawn(argv, run.env)
-            term.pump_until(name_file.exists, until, "sessmux session to start")
-            name = name_file.read_text().strip()
-            status = run_quiet(sessmux_cmd("disconnect", "-s", name), run.env)
-            if status != 0:
-                raise RuntimeError(f"disconnect -s {name} failed with status {status}")
-            term.wait_exit(until)
+        """``sessmux -n NAME program``: a session with nobody attached from the start."""
+        name = run.next_name()
+        argv = sessmux_cmd("sessmux", "-n", "-w", name, *program)
+        status = run_quiet(argv, run.env, timeout=max(1.0, until - time.monotonic()))
+        if status != 0:
+            raise RuntimeError(f"sessmux -n {name} failed with status {status}")
         run.sessions.append(name)
         return name
 
     def attach(self, run: Run, name: str) -> Argv:
-        if os.environ.get(ATTACH_ENV) == "sessmux-a":
-            return sessmux_cmd("sessmux", "-a", name)
-        return sessmux_cmd("sess", "-q", "reconnect", name)
+        if os.environ.get(ATTACH_ENV) == "sess-reconnect":
+            return sessmux_cmd("sess", "-q", "reconnect", name)  # pty 4.0's idiom
+        return sessmux_cmd("sessmux", "-a", name)
 
     def list_cmd(self, run: Run) -> Argv:
         return sessmux_cmd("sesslist")
@@ -139,3 +128,12 @@ class Sessmux(Peer):
             run_quiet(sessmux_cmd("sesskill", "-y", "-s", name), run.env, timeout=10)
         for pid in masters.values():
             kill_pid(pid)
+
+
+class SessmuxNoScreen(Sessmux):
+    """sessmux with its screen model switched off: what the model costs."""
+
+    name = "sessmux-noscreen"
+
+    def extra_env(self, rundir: Path) -> dict[str, str]:
+        return {**super().extra_env(rundir), "SESSMUX_SCREEN": "off"}
