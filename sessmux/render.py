@@ -159,7 +159,10 @@ def render_line(row: Any, columns: int) -> bytes:
     """
     out: list[str] = []
     pen: Key = _DEFAULT_KEY
-    cells = row_cells(row, columns)
+    # Only up to the last cell ever written: the rest is blank, and a line
+    # that scrolls off is usually short (this runs for every such line).
+    written = max(row, default=-1) + 2
+    cells = row_cells(row, min(columns, written))
     while cells and cells[-1][1] == " " and cells[-1][2] == _DEFAULT_KEY:
         cells.pop()
     for _, text, key in cells:
