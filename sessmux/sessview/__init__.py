@@ -1,0 +1,16 @@
+"""sessview: a full-screen browser and tiled view of a user's sessions (urwid).
+
+Every picture here is a real connection to a real master: the preview and
+the unfocused tiles are read-only watchers, the focused tile is the
+read-write connection.  Modules:
+
+* :mod:`~sessmux.sessview.colours` -- pyte colours to urwid's (pure)
+* :mod:`~sessmux.sessview.keys` -- urwid key names to the bytes a terminal sends (pure)
+* :mod:`~sessmux.sessview.widget` -- a urwid widget drawing a screen model (pure)
+* :mod:`~sessmux.sessview.watch` -- one connection to a master (I/O)
+* :mod:`~sessmux.sessview.info` -- what the list says of a session (reads ``/proc``)
+* :mod:`~sessmux.sessview.browser`, :mod:`~sessmux.sessview.tiles` -- the two views
+* :mod:`~sessmux.sessview.app` -- the main loop that ties them together (I/O)
+
+urwid is imported only here, never by the master or the small tools.
+"""
