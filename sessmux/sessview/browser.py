@@ -20,6 +20,7 @@ PALETTE = [
     ("footer", "black", "light gray"),
     ("key", "dark blue,bold", "light gray"),
     ("selected", "black", "dark cyan"),
+    ("selected title", "black,bold", "dark cyan"),
     ("marked", "yellow,bold", "default"),
     ("dim", "dark gray", "default"),
     ("title", "bold", "default"),
@@ -67,7 +68,9 @@ class SessionItem(urwid.WidgetWrap[Any]):
         self.name = name
         mark = ("marked", "* ") if marked else "  "
         text = urwid.Text([mark, ("title", first), "\n    ", ("dim", second)], wrap="clip")
-        super().__init__(urwid.AttrMap(text, None, focus_map="selected"))
+        focused = {None: "selected", "title": "selected title", "dim": "selected",
+                   "marked": "selected title"}
+        super().__init__(urwid.AttrMap(text, None, focus_map=focused))
 
     def selectable(self) -> bool:
         return True
@@ -82,17 +85,18 @@ class Browser(urwid.WidgetWrap[Any]):
     def __init__(self, colors: int, selected: Callable[[str | None], None]) -> None:
         self.walker: urwid.SimpleFocusListWalker[Any] = urwid.SimpleFocusListWalker([])
         self.listbox = urwid.ListBox(self.walker)
-        self.preview = ScreenView(colors=colors)
+        self.preview = ScreenView(colors=colors, selectable=False)
         self.preview_box = urwid.LineBox(self.preview, title="preview", title_align="left")
         self.list_box = urwid.LineBox(self.listbox, title="sessions", title_align="left")
         body = urwid.Columns([("weight", 2, self.list_box), ("weight", 3, self.preview_box)])
         self.header = urwid.Text("", wrap="clip")
         self.footer = urwid.Text(footer_markup(KEYS), wrap="clip")
         self.filter_edit = urwid.Edit("/")
-        self.frame: urwid.Frame[Any, Any, Any] = urwid.Frame(body, urwid.AttrMap(self.header, "header"),
-                                 urwid.AttrMap(self.footer, "footer"))
+        self.frame: urwid.Frame[Any, Any, Any] = urwid.Frame(
+            body, urwid.AttrMap(self.header, "header"), urwid.AttrMap(self.footer, "footer"))
         self.selected = selected
         self.shown: list[tuple[str, str, str, bool]] = []
+        self.shown_all = True  # no filter hides a session
         urwid.connect_signal(self.walker, "modified", self._moved)
         super().__init__(self.frame)
 
@@ -102,9 +106,11 @@ class Browser(urwid.WidgetWrap[Any]):
         focus = self.walker.get_focus()[0] if len(self.walker) else None
         return focus.name if isinstance(focus, SessionItem) else None
 
-    def show(self, entries: list[tuple[str, str, str, bool]], header: str) -> None:
+    def show(self, entries: list[tuple[str, str, str, bool]], header: str,
+             everything: bool = True) -> None:
         """Replace the list (name, two lines, marked), keeping the selection."""
         self.header.set_text(header)
+        self.shown_all = everything
         if entries == self.shown:
             return
         self.shown = list(entries)
@@ -112,13 +118,14 @@ class Browser(urwid.WidgetWrap[Any]):
         names = [e[0] for e in entries]
         urwid.disconnect_signal(self.walker, "modified", self._moved)
         self.walker[:] = [SessionItem(*e) for e in entries]
-        if keep in names:
-            self.walker.set_focus(names.index(keep))
+        if entries:
+            self.walker.set_focus(names.index(keep) if keep in names else 0)
         urwid.connect_signal(self.walker, "modified", self._moved)
         if self.current != keep:
             self.selected(self.current)
         if not entries:
-            self.walker[:] = [urwid.Text(("dim", "  no sessions (n starts one)"))]
+            self.walker[:] = [urwid.Text(("dim", "  no sessions" if self.shown_all
+                                          else "  no session matches"))]
 
     def _moved(self) -> None:
         self.selected(self.current)
@@ -161,6 +168,9 @@ class Dialog(urwid.WidgetWrap[Any]):
             pile.focus_position = len(parts) - 1
         super().__init__(urwid.AttrMap(urwid.LineBox(urwid.Filler(pile, "top")), "dialog"))
 
+    def selectable(self) -> bool:
+        return True  # it takes every key while it is shown
+
     def keypress(self, size: Size, key: str) -> str | None:
         if self.confirm:
             self.done("y" if key in ("y", "Y") else None)
@@ -178,5 +188,4 @@ class Dialog(urwid.WidgetWrap[Any]):
 def overlay(dialog: urwid.Widget, base: urwid.Widget, width: int, height: int,
             ) -> urwid.Overlay[Any, Any]:
     """``dialog`` centred over ``base``."""
-    return urwid.Overlay(dialog, base, "center", ("relative", 100) if width <= 0 else width,
-                         "middle", height, min_width=20)
+    return urwid.Overlay(dialog, base, "center", width, "middle", height)

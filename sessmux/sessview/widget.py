@@ -143,12 +143,13 @@ class ScreenView(urwid.Widget):
     """
 
     _sizing = frozenset([urwid.BOX])
-    _selectable = True
     ignore_focus = False
 
     def __init__(self, model: Any = None, colors: int = 256,
-                 resized: Callable[[int, int], None] | None = None) -> None:
+                 resized: Callable[[int, int], None] | None = None,
+                 selectable: bool = True) -> None:
         super().__init__()
+        self._selectable = selectable  # a preview is not: the list keeps the keys
         self.model = model
         self.colors = colors
         self.resized = resized
