@@ -187,7 +187,7 @@ def test_terminal_given_back_on_quit_and_on_termination(
 ) -> None:
     new_session(env, "aa", "echo a")
     t = make_tmux()
-    t.line("stty -g > before; echo saved")
+    t.line("cd; stty -g > before; echo saved")
     t.wait_for(r"^saved")
     for ending in ("q", "TERM"):
         t.line("clear; sessview; stty -g > after; cmp before after && echo same")

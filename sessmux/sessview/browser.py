@@ -8,7 +8,7 @@ selected session on the right is a :class:`~sessmux.sessview.widget.ScreenView`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import urwid
@@ -68,8 +68,9 @@ class SessionItem(urwid.WidgetWrap[Any]):
         self.name = name
         mark = ("marked", "* ") if marked else "  "
         text = urwid.Text([mark, ("title", first), "\n    ", ("dim", second)], wrap="clip")
-        focused = {None: "selected", "title": "selected title", "dim": "selected",
-                   "marked": "selected title"}
+        focused: dict[Hashable, Hashable] = {
+            None: "selected", "title": "selected title", "dim": "selected",
+            "marked": "selected title"}
         super().__init__(urwid.AttrMap(text, None, focus_map=focused))
 
     def selectable(self) -> bool:
