@@ -34,7 +34,7 @@ fi
 mkdir -p "$prefix" "$bindir" "$mandir"
 [ -x "$prefix/venv/bin/python" ] || "$python" -m venv "$prefix/venv"
 "$prefix/venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade "$here"
-for cmd in sess disconnect reconnect sessname sesslist sesskill sessmux rezume sessmenu sesswho sesswhere; do
+for cmd in sess disconnect reconnect sessname sesslist sesskill sessmux rezume sessmenu sesswho sesswhere sessview; do
     ln -sf "$prefix/venv/bin/$cmd" "$bindir/$cmd"
 done
 # rezumable finds sessmux beside itself.
