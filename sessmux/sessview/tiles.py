@@ -49,12 +49,23 @@ class Tile(urwid.WidgetWrap[Any]):
         self.clicked = clicked
         self.box = urwid.LineBox(view, title="", title_align="left")
         self.map = urwid.AttrMap(self.box, "tile")
+        self.title, self.width = "", 0
         super().__init__(self.map)
 
     def set_title(self, title: str, focused: bool) -> None:
-        self.box.set_title(title)
+        self.title = title
+        self.width = 0  # trimmed to the tile at the next render
         attrs: dict[Hashable, Hashable] = {None: "tile focus" if focused else "tile"}
         self.map.set_attr_map(attrs)
+
+    def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
+        cols, _ = box(size)
+        if cols != self.width:
+            self.width = cols
+            room = max(0, cols - 4)  # corners and the spaces around the title
+            title = self.title if len(self.title) <= room else self.title[:max(0, room - 1)] + "…"
+            self.box.set_title(title if room > 1 else "")
+        return super().render(size, focus)
 
     def mouse_event(self, size: Size, event: str, button: int, col: int, row: int,
                     focus: bool) -> bool | None:

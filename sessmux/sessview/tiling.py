@@ -48,8 +48,12 @@ class Tiling:
     def _resizer(self, i: int) -> Callable[[int, int], None]:
         def resized(rows: int, cols: int) -> None:
             watch = self.watches[i]
-            if watch is not None and watch.writer:
-                watch.resize(rows, cols)
+            if watch is not None and watch.writer and watch.model.size != (rows, cols):
+                # Attach again at the new size rather than send a winsize: the
+                # master resizes before it repaints an attaching connection, so
+                # the repaint and the model agree (output already on its way was
+                # painted at the old size and would smear a resized model).
+                self._connect(i)
         return resized
 
     def _clicker(self, i: int) -> Callable[[], None]:
