@@ -89,6 +89,11 @@ def test_preview_shows_what_the_selected_session_printed(
     t.keys("Down")
     screen = t.wait_for(r"second-session-says-56")
     assert "first-session-says-42" not in screen
+    # The mouse selects too: a click (SGR report) on aa's line, the third row.
+    t.tmux("send-keys", "-l", "\x1b[<0;6;3M\x1b[<0;6;3m")
+    t.wait_for(r"first-session-says-42")
+    t.keys("Down")
+    t.wait_for(r"second-session-says-56")
     # The preview is read-only: keys typed in the browser never reach a session.
     t.keys("x", "y", "z", "Enter")
     screen = t.wait_for(r"^in>")
@@ -210,3 +215,29 @@ def shell_child(t: TmuxTerminal, what: str) -> int:
         if what in " ".join(proc.cmdline()):
             return proc.pid
     raise AssertionError(f"no {what} running")
+
+
+def test_new_session_long_name_and_filter(make_tmux: MakeTmux, env: dict[str, str]) -> None:
+    new_session(env, "aa", "echo a")
+    t = make_tmux()
+    browse(t, expect=r"aa\s+disconnected")
+    t.keys("n")
+    screen = t.wait_for(r"started session \w+")
+    made = re.findall(r"started session (\w+)", screen)[0]
+    wait_until(lambda: made in sessions(env), what="the new session")
+    screen = t.wait_for(rf"{made}\s+disconnected")
+    assert re.search(rf"{made} \(watching\)", screen)  # selected and previewed
+    t.keys("r")
+    t.wait_for(rf"Long name for session {made}")
+    t.tmux("send-keys", "-l", "fresh one")
+    t.keys("Enter")
+    t.wait_for(rf"session {made} is named: fresh one")
+    wait_until(lambda: sessions(env)[made].endswith(": fresh one"), what="long name set")
+    t.keys("/")
+    t.tmux("send-keys", "-l", "fresh")
+    screen = t.wait_for(r"1 matching /fresh")
+    assert not re.search(r"aa\s+disconnected", screen)
+    t.keys("Escape")
+    t.wait_for(r"aa\s+disconnected")
+    t.keys("q")
+    t.wait_for(r"sessview-rc=0")

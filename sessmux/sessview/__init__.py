@@ -9,7 +9,10 @@ read-write connection.  Modules:
 * :mod:`~sessmux.sessview.widget` -- a urwid widget drawing a screen model (pure)
 * :mod:`~sessmux.sessview.watch` -- one connection to a master (I/O)
 * :mod:`~sessmux.sessview.info` -- what the list says of a session (reads ``/proc``)
-* :mod:`~sessmux.sessview.browser`, :mod:`~sessmux.sessview.tiles` -- the two views
+* :mod:`~sessmux.sessview.poll` -- the masters' status, surveyed in a thread (I/O)
+* :mod:`~sessmux.sessview.control` -- new session, long name, kill (I/O)
+* :mod:`~sessmux.sessview.browser`, :mod:`~sessmux.sessview.tiles` -- the two views' widgets
+* :mod:`~sessmux.sessview.tiling` -- the tiles' connections and focus (I/O)
 * :mod:`~sessmux.sessview.app` -- the main loop that ties them together (I/O)
 
 urwid is imported only here, never by the master or the small tools.

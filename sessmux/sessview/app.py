@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -21,31 +19,16 @@ from typing import Any
 
 import urwid
 
-import sessmux
-from sessmux import client
 from sessmux.errors import SessError
-from sessmux.sessview.browser import HELP, PALETTE, Browser, Dialog, overlay
+from sessmux.sessview import control
+from sessmux.sessview.browser import HELP, PALETTE, Browser, Dialog, MinSize, overlay
 from sessmux.sessview.info import describe
 from sessmux.sessview.poll import Poller, Snapshot
 from sessmux.sessview.tiling import Tiling
 from sessmux.sessview.watch import Watch
-from sessmux.sessview.widget import Size, box
 from sessmux.signaller import Signaller, steer
 
-MIN_COLS, MIN_ROWS = 40, 10
 MAX_TILES = 9
-QUICK = 1.0  # seconds a targeted request (kill, setname) may wait on a master
-
-
-class MinSize(urwid.WidgetWrap[Any]):
-    """Shows its widget, or a note when the terminal has become too small for it."""
-
-    def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
-        cols, rows = box(size)
-        if cols < MIN_COLS or rows < MIN_ROWS:
-            note = urwid.Filler(urwid.Text("terminal too small for sessview", "center"))
-            return note.render((cols, rows), focus)
-        return super().render(size, focus)
 
 
 class App:
@@ -244,15 +227,7 @@ class App:
         self.browser.say(text, error)
 
     def _request(self, name: str, msg: dict[str, Any]) -> bool:
-        try:
-            channel = client.connect(self.directory, name, timeout=QUICK)
-            try:
-                channel.send(msg)
-                ok = channel.receive().get("t") == "ok"
-            finally:
-                channel.close()
-        except SessError:
-            ok = False
+        ok = control.request(self.directory, name, msg)
         self.poller.now()
         return ok
 
@@ -282,20 +257,11 @@ class App:
 
     def new(self) -> None:
         cols, rows = self.screen.get_cols_rows()
-        root = os.path.dirname(os.path.dirname(os.path.abspath(sessmux.__file__)))
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            p for p in (root, os.environ.get("PYTHONPATH")) if p))
         try:
-            done = subprocess.run(
-                [sys.executable, "-m", "sessmux.sessview.newsession", str(rows), str(cols)],
-                env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=10)
-        except (OSError, subprocess.SubprocessError) as e:
-            self.say(f"cannot start a session: {e}", error=True)
+            self.want = control.new_session(rows, cols)
+        except SessError as e:
+            self.say(e.message, error=True)
             return
-        if done.returncode:
-            self.say(f"cannot start a session: {done.stderr.strip()}", error=True)
-            return
-        self.want = done.stdout.strip()
         self.say(f"started session {self.want}")
         self.poller.now()
 

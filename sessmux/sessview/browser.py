@@ -13,7 +13,7 @@ from typing import Any
 
 import urwid
 
-from sessmux.sessview.widget import ScreenView, Size
+from sessmux.sessview.widget import ScreenView, Size, box
 
 PALETTE = [
     ("header", "black", "light gray"),
@@ -29,6 +29,7 @@ PALETTE = [
     ("dialog", "black", "light gray"),
     ("error", "light red,bold", "default"),
 ]
+MIN_COLS, MIN_ROWS = 40, 10
 KEYS = [("Enter", "attach"), ("n", "new"), ("r", "rename"), ("k", "kill"), ("/", "filter"),
         ("space", "mark"), ("t", "tile"), ("?", "help"), ("q", "quit")]
 HELP = """sessview: your sessions, live
@@ -190,3 +191,14 @@ def overlay(dialog: urwid.Widget, base: urwid.Widget, width: int, height: int,
             ) -> urwid.Overlay[Any, Any]:
     """``dialog`` centred over ``base``."""
     return urwid.Overlay(dialog, base, "center", width, "middle", height)
+
+
+class MinSize(urwid.WidgetWrap[Any]):
+    """Shows its widget, or a note when the terminal has become too small for it."""
+
+    def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
+        cols, rows = box(size)
+        if cols < MIN_COLS or rows < MIN_ROWS:
+            note = urwid.Filler(urwid.Text("terminal too small for sessview", "center"))
+            return note.render((cols, rows), focus)
+        return super().render(size, focus)
