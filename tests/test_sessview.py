@@ -8,7 +8,9 @@ directory).  Screens are polled until a deadline, never slept on.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -241,3 +243,22 @@ def test_new_session_long_name_and_filter(make_tmux: MakeTmux, env: dict[str, st
     t.wait_for(r"aa\s+disconnected")
     t.keys("q")
     t.wait_for(r"sessview-rc=0")
+
+
+def test_a_stuck_master_never_holds_the_view(make_tmux: MakeTmux, env: dict[str, str]) -> None:
+    new_session(env, "aa", "echo stuck-one")
+    new_session(env, "bb", "echo fine-one")
+    master = int(sessions(env)["aa"].split()[3])
+    os.kill(master, signal.SIGSTOP)  # accepts connections (the kernel does), answers nothing
+    try:
+        t = make_tmux()
+        screen = browse(t, expect=r"bb\s+disconnected")
+        assert not re.search(r"aa\s+disconnected", screen)  # left out of the round
+        assert "fine-one" in screen
+        t.keys("Down", "Up", "k")  # the view still answers keys
+        t.wait_for(r"Kill session bb")
+        t.keys("n")
+        t.keys("q")
+        t.wait_for(r"sessview-rc=0")
+    finally:
+        os.kill(master, signal.SIGCONT)
