@@ -22,6 +22,10 @@ from sessmux.ring import Ring
 
 SCROLLBACK_LINES = 5000
 STEP = 16384  # bytes fed per idle step: ~15 ms of pyte
+# At most this much unseen output is fed to the model: with a large replay
+# buffer (-b 32m) feeding it all would hold the master for many seconds
+# (pyte: ~1 MB/s) when a client attaches; older output has left the screen.
+FEED_LIMIT = 1 << 20
 
 
 class View:
@@ -46,8 +50,9 @@ class View:
 
     def step(self, ring: Ring, budget: int = STEP) -> None:
         """Feed at most ``budget`` bytes (the master calls this when idle)."""
-        if self.fed < ring.start:
-            self.fed = ring.start  # those bytes are gone: skip ahead
+        if self.fed < max(ring.start, ring.end - FEED_LIMIT):
+            # Gone from the ring, or too far back to be worth pyte's time: skip ahead.
+            self.fed = max(ring.start, ring.end - FEED_LIMIT)
         data = ring.since(self.fed, budget)
         if data:
             # Lines scrolled by this chunk are tagged with its end offset.
