@@ -180,7 +180,8 @@ def on_attach(master: Master, conn: Conn, msg: protocol.Message) -> None:
     if conn.framed:
         # The server's hello, then (if it was behind) the repaint, then data.
         hello = resume.encode_hello(id=master.name, recv=conn.inbox.received,
-                                    offset=conn.offset, behind=bool(reply.get("behind")))
+                                    offset=conn.offset, end=master.ring.end,
+                                    behind=bool(reply.get("behind")))
         screen = bytes(conn.blob)
         conn.blob = bytearray(hello)
         if screen:
