@@ -11,8 +11,10 @@ type  name       payload
 ====  =========  ==========================================================
 H     hello      JSON: ``v`` (version), ``id`` (session), ``token`` (the
                  client), ``recv`` (bytes of the peer's stream received);
-                 the server's hello also says ``behind`` when ``recv`` had
-                 left its buffer (a repaint follows, output was skipped)
+                 the server's hello also says ``offset`` (where its data
+                 starts), ``end`` (output written so far: the difference is
+                 replayed) and ``behind`` when ``recv`` had left its buffer
+                 (a repaint follows, output was skipped)
 D     data       8-byte offset, then bytes of the stream from that offset
 A     ack        8-byte offset: everything before it has arrived
 P     ping       8 bytes, echoed back in a pong
