@@ -122,6 +122,10 @@ class Client:
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_w, False)
         self.tty = os.isatty(stdin)
+        # For REZUME_STATS: resyncs, output bytes replayed, longest time without contact.
+        self.resyncs = self.replayed = 0
+        self.longest = 0.0
+        self.lost_contact: float | None = None
 
     # -- the terminal ------------------------------------------------------
 
@@ -229,6 +233,12 @@ class Client:
             self.keys.end = have
         elif missing:
             link.send(resume.encode_data(have, missing))
+        end, offset = hello.get("end"), hello.get("offset")
+        if self.lost_contact is not None and isinstance(end, int) and isinstance(offset, int):
+            self.resyncs += 1
+            self.replayed += max(0, end - offset)
+            self.longest = max(self.longest, time.monotonic() - self.lost_contact)
+            self.lost_contact = None
         if hello.get("behind"):
             self.note = "the outage was longer than the host's buffer: some output was skipped"
         link.send(resume.encode_winsize(*self.size()))
@@ -238,6 +248,10 @@ class Client:
         self.attempts = 0
 
     note = ""
+
+    def stats(self) -> str:
+        return (f"{self.resyncs} resyncs, {self.replayed} bytes replayed, "
+                f"longest outage {self.longest:.2f} s")
 
     # -- the whole run -------------------------------------------------------
 
@@ -271,17 +285,21 @@ class Client:
                     code = self.serve(link, guard)
                     if code is not None:
                         return code
-                    lived = time.monotonic() - link.started
+                    greeted = link.hello is not None
                     rc = link.close()
                     if link.hello is None and rc not in (None, 255) and rc >= 0:
                         # The host ran the command and it refused: nothing to retry.
                         why = link.errors.decode("utf-8", "replace").strip().splitlines()
                         raise Quit(rc, why[-1] if why else f"ssh exited with status {rc}")
                     self.last_error = link.errors.decode("utf-8", "replace").strip()
-                    link = None
                     if self.outage is None:
                         self.outage = time.monotonic()
-                    fast_failures = fast_failures + 1 if lived < 10 else 0
+                        self.lost_contact = link.contact
+                    link = None
+                    # A link that resynchronised was no failure, however short (a flaky
+                    # network cut it): only attempts that never got the host's hello
+                    # count as fast failures (each costs a whole ssh handshake anyway).
+                    fast_failures = 0 if greeted else fast_failures + 1
                     # autossh: retry at once, then back off after repeated fast failures.
                     delay = 0.0 if fast_failures <= 1 else min(30.0, 2.0 ** (fast_failures - 2))
                     next_try = time.monotonic() + delay
