@@ -123,11 +123,18 @@ def _rezume(argv: Sequence[str]) -> int:
     try:
         code = client.run()
     except Quit as q:
+        _stats(client)
         sys.stderr.write(f"rezume: {q.message}\n")
         if q.code == 255:
             sys.stderr.write(f"rezume: session {session} goes on running on {host}; "
                              f"resume it with: rezume --id {session} {host}\n")
         return q.code
+    _stats(client)
     if client.note:
         sys.stderr.write(f"rezume: warning: {client.note}\n")
     return code
+
+
+def _stats(client: Client) -> None:
+    if os.environ.get("REZUME_STATS"):  # for tests and benchmarks
+        sys.stderr.write(f"rezume: stats: {client.stats()}\n")
