@@ -120,7 +120,8 @@ class App:
         entries = [(s.name, *describe(s.status, now, s.command), s.name in self.marked)
                    for s in listed]
         connected = sum(1 for s in self.snapshots.values() if s.status.get("connected"))
-        header = f" sessview: {len(self.snapshots)} sessions, {connected} connected"
+        count = len(self.snapshots)
+        header = f" sessview: {count} session{'' if count == 1 else 's'}, {connected} connected"
         if self.filter:
             header += f", {len(listed)} matching /{self.filter}"
         if self.want is not None and self.want in self.snapshots:

@@ -9,8 +9,9 @@ then live output -- into a :class:`~sessmux.screen.ScreenModel`.
 
 A watcher (``writer=False``) is sized like the session, because the
 master paints it at the session's size; a read-write connection makes
-the session follow its own size (``winsize``) and sends keys, and
-answers the program's terminal queries as a real terminal would.
+the session its own size (the attach carries it, and the master resizes
+before it repaints), sends keys, and answers the program's terminal
+queries as a real terminal would.
 """
 
 from __future__ import annotations
@@ -179,14 +180,6 @@ class Watch:
             return  # a master that takes no keys: drop them, as a full pty would
         self.out += data
         self._flush()
-
-    def resize(self, rows: int, cols: int) -> None:
-        """The read-write connection's size is the session's (DESIGN §4)."""
-        if (rows, cols) == self.model.size or rows < 1 or cols < 1:
-            return
-        self.model.resize(rows, cols)
-        if self.writer:
-            self._send_control({"t": "winsize", "rows": rows, "cols": cols})
 
     def _send_control(self, msg: protocol.Message) -> None:
         self.ctl_out += protocol.encode(msg)
