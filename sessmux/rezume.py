@@ -329,7 +329,9 @@ class Client:
         self.status(f"rezume: no contact with {self.s.host} for {int(lost)}s, "
                     f"attempt {max(1, self.attempts)}, {how}; Enter ~ . quits"
                     + (f" ({hint})" if hint else ""))
-        timeout = max(0.0, min(1.0, until - time.monotonic()))
+        # --manual waits for Enter, not for the retry time (which has passed):
+        # without this the status line was redrawn in a busy loop.
+        timeout = 1.0 if self.s.manual else max(0.0, min(1.0, until - time.monotonic()))
         ready, _, _ = select.select([self.stdin, self.wake_r], [], [], timeout)
         if self.wake_r in ready:
             os.read(self.wake_r, 64)
