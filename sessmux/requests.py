@@ -152,7 +152,13 @@ def on_attach(master: Master, conn: Conn, msg: protocol.Message) -> None:
             conn.send({"t": "error", "code": 16, "msg": "already connected"})
             return
         master.log("taken over by a new connection")
-        master.detach(master.rw, notify="takenover")
+        old = master.rw
+        if old.framed and not same_client:
+            # A rezume that was taken over must not come back and take it again.
+            old.blob += resume.encode(resume.ERROR, f"session {master.name} was taken over "
+                                      "by another connection".encode())
+            old.push(master.ring)
+        master.detach(old, notify="takenover")
     try:
         conn.in_fd = reopen_private(fds[0], write=False)
         conn.out_fd = reopen_private(fds[1], write=True)
