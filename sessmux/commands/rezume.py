@@ -113,8 +113,12 @@ def _rezume(argv: Sequence[str]) -> int:
         ssh += ["-o", "SendEnv=SESSMUX_ID"]
         remote: list[str] = []
     else:
-        remote = [shlex.join([remote_sessmux, "-s", "-a" if attach else "-t", session,
-                              *command])]
+        # -f: coming back to the session (a new rezume with the same --id)
+        # takes it over at once from a connection the network left half-dead.
+        # ssh -T sends no TERM: the session's program gets ours, as with ssh -t.
+        term = ["env", f"TERM={os.environ['TERM']}"] if os.environ.get("TERM") else []
+        remote = [shlex.join([*term, remote_sessmux, "-s", "-f", "-a" if attach else "-t",
+                              session, *command])]
     config = Settings(ssh=[*ssh, host], remote=remote, session=session,
                       token=secrets.token_hex(8), host=host)
     for key, setting in settings.items():
