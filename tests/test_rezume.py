@@ -205,7 +205,9 @@ def remote(tmp_path: Path) -> Iterator[Remote]:
 def rezume_exit(term: Terminal) -> int:
     """Wait for rezume to end; its exit status, as the shell saw it."""
     term.expect(r"\$ ", timeout=REZUME_DEADLINE)
-    return int(term.run("echo rc=$?").split("rc=")[1].split()[0])
+    m = re.search(r"rc=(\d+)", term.run("echo rc=$?"))
+    assert m, term.text[-500:]
+    return int(m.group(1))
 
 
 def wait_resynced(remote: Remote, term: Terminal, token: str) -> None:
@@ -420,3 +422,203 @@ def test_soak_output_and_keys_are_exact_through_cuts_and_black_holes(
           f"({kinds.count('cut')} cuts, {kinds.count('blackhole')} black holes); "
           f"{stats}; longest recovery seen by the test {max(recoveries):.2f} s "
           f"(median {sorted(recoveries)[len(recoveries) // 2]:.2f} s)")
+
+
+# -- a black hole, a closed client, a long outage ----------------------------------------
+
+
+def test_a_black_hole_is_noticed_by_keepalives_and_recovered(remote: Remote) -> None:
+    term = remote.terminal()
+    term.line(remote.rezume(remote.host, "bash", "--norc", "--noprofile"))
+    wait_resynced(remote, term, "before-hole")
+    term.mark()
+    remote.proxy.blackhole(True)  # no reset, no FIN: only keepalives can tell
+    lost = time.monotonic()
+    term.expect("rezume: no contact with", timeout=REZUME_DEADLINE)
+    noticed = time.monotonic() - lost
+    term.line("echo typed-in-the-dark-$((40+2))")  # into the key buffer
+    remote.proxy.blackhole(False)
+    term.expect("typed-in-the-dark-42", timeout=REZUME_DEADLINE)
+    print(f"\nblack hole noticed after {noticed:.2f} s "
+          f"(keepalive {KEEPALIVE} s x 3), recovered after {time.monotonic() - lost:.2f} s")
+    term.line("exit 0")
+    assert rezume_exit(term) == 0
+
+
+def test_a_new_rezume_with_the_same_id_resumes_the_session(remote: Remote) -> None:
+    first = remote.terminal()
+    first.line(remote.rezume("--id", "desk", remote.host, "bash", "--norc", "--noprofile"))
+    first.line("echo pid=$$ still-on-screen-$((6*7))")
+    shell = first.expect(r"pid=(\d+) still-on-screen-42", timeout=REZUME_DEADLINE).group(1)
+    _kill_tree(first.pid)  # the whole client: its shell, rezume and ssh
+    second = remote.terminal()
+    second.mark()
+    second.line(remote.rezume("--id", "desk", remote.host, "bash", "--norc", "--noprofile"))
+    second.expect("still-on-screen-42", timeout=REZUME_DEADLINE)  # the screen, repainted
+    second.line("echo again=$$")
+    assert second.expect(r"again=(\d+)", timeout=REZUME_DEADLINE).group(1) == shell
+    assert list(statuses(remote.sessdir)) == ["desk"]
+    second.line("exit 6")
+    assert rezume_exit(second) == 6
+
+
+def test_a_half_dead_old_client_is_taken_over_at_once(remote: Remote) -> None:
+    # The first rezume is the terminal's only program (no job control to get in
+    # the way of stopping it): the laptop sleeps, rezume and ssh stop, and
+    # their TCP connection stays open, so the host still sees it connected.
+    argv = shlex.split(remote.rezume("--id", "lid", remote.host, "bash", "--norc",
+                                     "--noprofile"))
+    first = Terminal(remote.env, argv, cwd=str(remote.top))
+    remote.terminals.append(first)
+    first.line("echo first-$((1+1))")
+    first.expect("first-2", timeout=REZUME_DEADLINE)
+    sleepers = [first.pid, *(p.pid for p in psutil.Process(first.pid).children(recursive=True))]
+    for pid in sleepers:
+        os.kill(pid, signal.SIGSTOP)
+    assert statuses(remote.sessdir)["lid"]["connected"] is True
+    second = remote.terminal()
+    second.line(remote.rezume("--id", "lid", remote.host, "bash", "--norc", "--noprofile"))
+    second.expect("first-2", timeout=REZUME_DEADLINE)  # taken over, no "already connected"
+    wait_resynced(remote, second, "second-client")
+    # The old one wakes up, is told, and leaves the session to the new one.
+    for pid in sleepers:
+        os.kill(pid, signal.SIGCONT)
+    first.expect("taken over by another connection", timeout=REZUME_DEADLINE)
+    _, status = os.waitpid(first.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 2
+    remote.terminals.remove(first)
+    os.close(first.fd)
+    wait_resynced(remote, second, "still-mine")
+    second.line("exit 0")
+    assert rezume_exit(second) == 0
+
+
+def test_an_outage_longer_than_the_buffer_says_output_was_skipped(remote: Remote) -> None:
+    term = remote.terminal()
+    # --manual: the outage lasts until Enter, however fast the network comes back.
+    term.line(remote.rezume("--manual", remote.host, "bash", "--norc", "--noprofile",
+                            sessmux=("-b", "4k")))
+    wait_resynced(remote, term, "small-buffer")
+    done = remote.top / "home" / "done"
+    term.line(f"sleep 1; seq 1 5000; echo last-$((7*7)); touch {done}")
+    term.expect(r"echo last-\$", timeout=REZUME_DEADLINE)
+    remote.proxy.cut()
+    term.expect("press Enter to reconnect", timeout=REZUME_DEADLINE)
+    wait_until(done.exists, timeout=REZUME_DEADLINE, what="the output (~24 KB > 4 KB)")
+    term.mark()
+    term.send("\r")
+    term.expect(r"last-49[\s\S]*?bash-[\d.]+\$", timeout=REZUME_DEADLINE)  # the repaint
+    # The right screen: the end of seq, last-49 and the prompt; the middle was skipped.
+    shown = term.text[term.cursor - 600 : term.cursor]
+    assert "5000" in shown and "4999" in shown
+    assert b"1000\r\n" not in session_bytes(term.buffer)
+    term.line("exit 0")
+    assert rezume_exit(term) == 0
+    assert "output was skipped" in term.text  # said at exit, on stderr
+
+
+# -- bad input -----------------------------------------------------------------------
+
+
+def sessmux_s(env: dict[str, str], data: bytes, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([str(ROOT / "bin" / "sessmux"), "-s", *args], input=data, env=env,
+                          capture_output=True, timeout=30)
+
+
+def error_frame(stdout: bytes) -> str:
+    frames = resume.Decoder().feed(stdout)
+    errors = [f.payload.decode() for f in frames if f.kind == resume.ERROR]
+    assert errors, stdout
+    return errors[-1]
+
+
+@pytest.mark.parametrize("hello, message", [
+    (b"GET / HTTP/1.0\r\n\r\n", "the client did not open with a hello"),
+    (resume.encode(resume.HELLO, b'{"v": 2, "recv": 0}'), "protocol version 2, this side speaks 1"),
+    (resume.encode(resume.HELLO, b"{not json"), "bad H frame"),
+])
+def test_sessmux_s_refuses_a_bad_hello(env: dict[str, str], sessdir: Path, hello: bytes,
+                                       message: str) -> None:
+    result = sessmux_s(env, hello, "-t", "victim", "sh")
+    assert result.returncode == 11
+    assert message in error_frame(result.stdout)  # the client is told, in a frame
+    assert f"sessmux: fatal: resume protocol: {message}".encode() in result.stderr
+    assert not sessdir.exists() or statuses(sessdir) == {}  # nothing was started
+
+
+class Framed:
+    """``sessmux -s`` on pipes, spoken to directly (no ssh)."""
+
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.proc = subprocess.Popen([str(ROOT / "bin" / "sessmux"), "-s", *args], env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self.decoder = resume.Decoder()
+        self.text = b""
+        self.errors: list[str] = []
+
+    def send(self, data: bytes) -> None:
+        assert self.proc.stdin
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def read_until(self, needle: bytes) -> None:
+        assert self.proc.stdout
+        deadline = time.monotonic() + 15
+        while needle not in self.text:
+            assert time.monotonic() < deadline, self.text
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.5)
+            if ready:
+                data = os.read(self.proc.stdout.fileno(), 65536)
+                assert data, f"EOF before {needle!r}: {self.text!r}"
+                for frame in self.decoder.feed(data):
+                    if frame.kind in (resume.DATA, resume.REPAINT):
+                        self.text += frame.data
+                    elif frame.kind == resume.ERROR:
+                        self.errors.append(frame.payload.decode())
+
+    def finish(self) -> tuple[int, bytes]:
+        assert self.proc.stdout and self.proc.stderr
+        rest = self.proc.stdout.read()
+        self.errors += [f.payload.decode() for f in self.decoder.feed(rest)
+                        if f.kind == resume.ERROR]
+        return self.proc.wait(timeout=15), self.proc.stderr.read()
+
+    def kill(self) -> None:
+        _kill_tree(self.proc.pid)
+        self.proc.wait()
+
+
+def test_a_corrupt_frame_drops_that_client_and_not_the_session(
+        env: dict[str, str], sessdir: Path) -> None:
+    subprocess.run([str(ROOT / "bin" / "sessmux"), "-n", "steady", "sh", "-c",
+                    "echo up; exec cat"], env=env, check=True, timeout=30)
+    one = Framed(env, "-a", "steady")
+    try:
+        one.send(resume.encode_hello(token="one", recv=0, fresh=False, rows=24, cols=80)
+                 + resume.encode_data(0, b"kept\n"))
+        one.read_until(b"kept\r\nkept\r\n")  # the pty's echo and cat's copy
+        one.send(b"Z\x00\x00\x00\x03abc")  # a frame of no known type
+        code, stderr = one.finish()
+    finally:
+        one.kill()
+    assert code == 11
+    assert one.errors == ["unknown frame type b'Z'"]  # the client is told, in a frame
+    assert b"sessmux: fatal: resume protocol: unknown frame type" in stderr
+    assert statuses(sessdir)["steady"]["connected"] is False
+    # Another client attaches fine: the session and what was typed are intact.
+    two = Framed(env, "-a", "steady")
+    try:
+        two.send(resume.encode_hello(token="two", recv=0, fresh=False, rows=24, cols=80)
+                 + resume.encode_data(0, b"second\n"))
+        two.read_until(b"second\r\nsecond\r\n")
+        assert two.text.startswith(b"up\r\nkept\r\nkept\r\n")
+    finally:
+        two.kill()
+
+
+def test_attach_to_no_such_session_is_exit_17(remote: Remote) -> None:
+    term = remote.terminal()
+    term.line(remote.rezume("-a", "--id", "nosuch", remote.host))
+    term.expect("no session nosuch", timeout=REZUME_DEADLINE)
+    assert rezume_exit(term) == 17
