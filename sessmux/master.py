@@ -378,8 +378,11 @@ class Master:
                 self.deliver(conn)
 
     def deliver(self, conn: Conn) -> None:
-        if conn.want_repaint and not conn.blob and conn.offset == self.ring.end:
-            conn.want_repaint = False  # caught up: the screen now is the stream's end
+        # Caught up: the screen now is the stream's end.  Frames already queued
+        # (an ack, a pong) go first; the repaint follows them in order.  (Waiting
+        # for an empty queue never came while keepalives kept it full.)
+        if conn.want_repaint and conn.offset == self.ring.end:
+            conn.want_repaint = False
             conn.blob += resume.encode_repaint(conn.offset, self.repaint(conn, since=None))
         outcome = conn.push(self.ring)
         if outcome == "behind":
