@@ -71,6 +71,7 @@ class Link:
         self.hello: dict[str, object] | None = None
         self.errors = b""
         self.out = bytearray()
+        self.eof = False  # ssh closed its output
         os.set_blocking(self.wfd, False)
 
     def send(self, frame: bytes) -> None:
@@ -88,6 +89,13 @@ class Link:
             self.out.clear()
 
     def close(self) -> int | None:
+        if self.eof:
+            # ssh closed its output: it is exiting with the remote status.  A
+            # SIGTERM now would turn that status into ssh's own 255.
+            try:
+                self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
         for sig in (signal.SIGTERM, signal.SIGKILL):
             if self.proc.poll() is not None:
                 break
@@ -287,9 +295,11 @@ class Client:
                         return code
                     greeted = link.hello is not None
                     rc = link.close()
-                    if link.hello is None and rc not in (None, 255) and rc >= 0:
-                        # The host ran the command and it refused: nothing to retry.
-                        why = link.errors.decode("utf-8", "replace").strip().splitlines()
+                    why = link.errors.decode("utf-8", "replace").strip().splitlines()
+                    if link.hello is None and rc is not None and rc >= 0 and (
+                            rc != 255 or self.fresh):
+                        # The host ran the command and it refused, or the very first
+                        # ssh failed (a wrong name, a refused key): nothing to retry.
                         raise Quit(rc, why[-1] if why else f"ssh exited with status {rc}")
                     self.last_error = link.errors.decode("utf-8", "replace").strip()
                     if self.outage is None:
@@ -323,7 +333,7 @@ class Client:
     def wait_outage(self, guard: TerminalGuard, until: float) -> None:
         """Between attempts: keep reading keys (buffered), keep the status line fresh."""
         assert self.outage is not None
-        lost = time.monotonic() - self.outage
+        lost = time.monotonic() - (self.lost_contact or self.outage)  # since the last word
         how = "press Enter to reconnect" if self.s.manual else "reconnecting"
         hint = (self.last_error.splitlines() or [""])[-1][:40]
         self.status(f"rezume: no contact with {self.s.host} for {int(lost)}s, "
@@ -371,6 +381,7 @@ class Client:
             if link.rfd in ready:
                 data = os.read(link.rfd, 1 << 16)
                 if not data:
+                    link.eof = True
                     return None
                 link.contact = time.monotonic()
                 try:
