@@ -129,7 +129,7 @@ def _rezume(argv: Sequence[str]) -> int:
     except Quit as q:
         _stats(client)
         sys.stderr.write(f"rezume: {q.message}\n")
-        if q.code == 255:
+        if q.code == 255 and not client.fresh:  # there is a session to come back to
             sys.stderr.write(f"rezume: session {session} goes on running on {host}; "
                              f"resume it with: rezume --id {session} {host}\n")
         return q.code
