@@ -621,4 +621,4 @@ def test_attach_to_no_such_session_is_exit_17(remote: Remote) -> None:
     term = remote.terminal()
     term.line(remote.rezume("-a", "--id", "nosuch", remote.host))
     term.expect("no session nosuch", timeout=REZUME_DEADLINE)
-    assert rezume_exit(term) == 17
+    assert rezume_exit(term) == 17, term.text
