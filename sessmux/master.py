@@ -222,9 +222,6 @@ class Master:
         return self.wants_view or self.ring.end - self.ring.start > self.ring.capacity // 2
 
     def cleanup(self) -> None:
-        self.entry.ended()
-        if self.utmp is not None:
-            self.utmp.remove()
         try:
             if os.stat(self.path).st_ino == self.inode:
                 os.unlink(self.path)
@@ -240,6 +237,10 @@ class Master:
         for conn in list(self.conns.values()):
             self.flush_blocking(conn)
             self.drop(conn)
+        # The records last: the clients waiting for our last words go first.
+        self.entry.ended()
+        if self.utmp is not None:
+            self.utmp.remove()
 
     def flush_blocking(self, conn: Conn, limit: float = 1.0) -> None:
         """Last words to a client before the master exits, bounded in time."""
