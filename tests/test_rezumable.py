@@ -13,8 +13,6 @@ import pwd
 import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ import psutil
 import pytest
 import sshd
 from terminal import ROOT, Terminal, base_env, kill_sessions, wait_until
+from users import ensure_user, kill_user_processes, python_for, world_copy
 
 from sessmux import client
 from sessmux.protocol import Message
@@ -106,53 +105,14 @@ class Login:
         return " ".join(argv)
 
 
-def _user() -> pwd.struct_passwd:
-    try:
-        pwd.getpwnam(USER)
-    except KeyError:
-        subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/bash", USER],
-                       check=True, capture_output=True)
-    # Without PAM, sshd refuses a locked account ("!" password): "*" is no
-    # password at all, and not locked.  Key authentication only.
-    subprocess.run(["usermod", "-p", "*", "-s", "/bin/bash", USER],
-                   check=True, capture_output=True)
-    return pwd.getpwnam(USER)
-
-
-def _python_for(user: pwd.struct_passwd, top: Path) -> str | None:
-    for candidate in (sys.executable, "/usr/bin/python3"):
-        probe = subprocess.run(
-            ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups",
-             "--", "/bin/sh", "-c", 'exec "$0" -c "import sessmux.master, psutil"', candidate],
-            env={"PYTHONPATH": str(top), "PATH": "/usr/bin:/bin"}, capture_output=True,
-        )
-        if probe.returncode == 0:
-            return candidate
-    return None
-
-
-def _kill_user_processes(uid: int) -> None:
-    for proc in psutil.process_iter(["pid", "uids"]):
-        uids = proc.info.get("uids")
-        if uids is not None and uids.real == uid:
-            try:
-                os.kill(proc.info["pid"], signal.SIGKILL)
-            except OSError:
-                pass
-
-
 @pytest.fixture
 def login(home: Path) -> Iterator[Login]:
     why = sshd.unavailable()
     if why:
         pytest.skip(why)
-    user = _user()
-    top = Path(tempfile.mkdtemp(prefix="sessmux-ssh-"))
-    top.chmod(0o755)
-    for part in ("sessmux", "bin"):
-        shutil.copytree(ROOT / part, top / part, ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run(["chmod", "-R", "a+rX", str(top)], check=True)
-    python = _python_for(user, top)
+    user = ensure_user(USER, login=True)
+    top = world_copy("sessmux-ssh-")
+    python = python_for(user, top)
     if python is None:
         shutil.rmtree(top, ignore_errors=True)
         pytest.skip("no python the test user can run with sessmux's dependencies")
@@ -180,7 +140,7 @@ def login(home: Path) -> Iterator[Login]:
         if server is not None:
             server.stop()
         kill_sessions(sessdir)
-        _kill_user_processes(user.pw_uid)
+        kill_user_processes(user.pw_uid)
         shutil.rmtree(top, ignore_errors=True)
 
 

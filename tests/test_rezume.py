@@ -23,8 +23,6 @@ import shlex
 import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,6 +33,7 @@ import pytest
 import sshd
 from faultproxy import FaultProxy
 from terminal import ROOT, Terminal, base_env, kill_sessions, wait_until
+from users import ensure_user, python_for, world_copy
 
 from sessmux import client, resume
 
@@ -67,34 +66,20 @@ def statuses(directory: Path) -> dict[str, dict[str, object]]:
 
 
 def _user() -> pwd.struct_passwd:
-    try:
-        user = pwd.getpwnam(USER)
-    except KeyError:
-        subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", USER],
-                       check=True, capture_output=True)
-        user = pwd.getpwnam(USER)
+    user = pwd.getpwnam(USER) if _exists(USER) else ensure_user(USER, shell="/bin/sh")
     if user.pw_dir != str(USER_HOME) or user.pw_shell != "/bin/sh":
-        # Without PAM, sshd refuses a locked account ("!"): "*" is no password, not locked.
-        # (It fails while the user is logged in elsewhere; only the password matters.)
-        subprocess.run(["usermod", "-p", "*", "-s", "/bin/sh", "-d", str(USER_HOME), USER],
-                       check=False, capture_output=True)
-        user = pwd.getpwnam(USER)
+        user = ensure_user(USER, shell="/bin/sh", login=True, home=USER_HOME)
     USER_HOME.mkdir(mode=0o755, exist_ok=True)
     os.chown(USER_HOME, user.pw_uid, user.pw_gid)
     return user
 
 
-def _python_for(user: pwd.struct_passwd, top: Path) -> str | None:
-    """An interpreter the login user can run sessmux's master with."""
-    for candidate in (sys.executable, "/usr/bin/python3"):
-        probe = subprocess.run(
-            ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups",
-             "--", candidate, "-c", "import sessmux.master, psutil"],
-            env={"PYTHONPATH": str(top), "PATH": "/usr/bin:/bin"}, capture_output=True,
-        )
-        if probe.returncode == 0:
-            return candidate
-    return None
+def _exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def _kill_tree(pid: int) -> None:
@@ -162,12 +147,8 @@ def remote(tmp_path: Path) -> Iterator[Remote]:
     if why:
         pytest.skip(why)
     user = _user()
-    top = Path(tempfile.mkdtemp(prefix="sessmux-rz-"))
-    top.chmod(0o755)
-    for part in ("sessmux", "bin"):
-        shutil.copytree(ROOT / part, top / part, ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run(["chmod", "-R", "a+rX", str(top)], check=True)
-    python = _python_for(user, top)
+    top = world_copy("sessmux-rz-")
+    python = python_for(user, top)
     if python is None:
         shutil.rmtree(top, ignore_errors=True)
         pytest.skip("no python the test user can run sessmux's master with")

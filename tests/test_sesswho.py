@@ -24,6 +24,7 @@ from pathlib import Path
 import psutil
 import pytest
 from terminal import ROOT, base_env, kill_sessions, wait_until
+from users import as_user, ensure_user
 
 WHO = re.compile(r"(\S+) +(\w{3} [ \d]\d \d\d:\d\d)  (\S+) {2,}(\d+|exit)")
 
@@ -221,17 +222,7 @@ USER = "sessmux-test"
 def other_user() -> pwd.struct_passwd:
     if os.getuid() != 0:
         pytest.skip("a second user's sessions need root to create that user")
-    try:
-        return pwd.getpwnam(USER)
-    except KeyError:
-        subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/bash", USER],
-                       check=True, capture_output=True)
-        return pwd.getpwnam(USER)
-
-
-def as_user(entry: pwd.struct_passwd, *argv: str) -> list[str]:
-    return ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}",
-            "--init-groups", "--", *argv]
+    return ensure_user(USER)
 
 
 def master_pid_as(entry: pwd.struct_passwd, env: dict[str, str], name: str) -> int:

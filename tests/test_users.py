@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from terminal import ROOT, Terminal
+from terminal import Terminal
+from users import as_user, ensure_user, kill_user_processes, python_for, world_copy
 
 USER = "sessmux-test"
 
@@ -21,49 +19,22 @@ pytestmark = pytest.mark.skipif(os.getuid() != 0, reason="creating a user needs 
 
 @pytest.fixture(scope="module")
 def user() -> pwd.struct_passwd:
-    try:
-        return pwd.getpwnam(USER)
-    except KeyError:
-        subprocess.run(
-            ["useradd", "--no-create-home", "--shell", "/bin/bash", USER],
-            check=True, capture_output=True,
-        )
-        return pwd.getpwnam(USER)
-
-
-def as_user(entry: pwd.struct_passwd, *argv: str) -> list[str]:
-    return ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}",
-            "--init-groups", "--", *argv]
+    return ensure_user(USER)
 
 
 @pytest.fixture
 def world(user: pwd.struct_passwd) -> Iterator[tuple[Path, str]]:
     """A copy of the checkout the user can read, and a python that imports it."""
-    top = Path(tempfile.mkdtemp(prefix="sessmux-user-"))
-    top.chmod(0o755)
-    for part in ("sessmux", "bin"):
-        shutil.copytree(ROOT / part, top / part, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "tests" / "inputrc", top / "inputrc")
-    subprocess.run(["chmod", "-R", "a+rX", str(top)], check=True)
+    top = world_copy("sessmux-user-")
     home = top / "home"
     home.mkdir()
     os.chown(home, user.pw_uid, user.pw_gid)
-    python = None
-    for candidate in (sys.executable, "/usr/bin/python3"):
-        # Through a shell, as the launchers run it: every directory on the
-        # way to the interpreter must be open to the user.
-        probe = subprocess.run(
-            as_user(user, "/bin/sh", "-c", 'exec "$0" -c "import sessmux.master, psutil"',
-                    candidate),
-            env={"PYTHONPATH": str(top), "PATH": "/usr/bin:/bin"}, capture_output=True,
-        )
-        if probe.returncode == 0:
-            python = candidate
-            break
+    python = python_for(user, top)
     if python is None:
+        shutil.rmtree(top, ignore_errors=True)
         pytest.skip("no python the test user can run with sessmux's dependencies")
     yield top, python
-    subprocess.run(["pkill", "-KILL", "-u", str(user.pw_uid)], capture_output=True)
+    kill_user_processes(user.pw_uid)
     shutil.rmtree(top, ignore_errors=True)
 
 
