@@ -165,9 +165,22 @@ class Terminal:
 
 
 def kill_sessions(sessdir: Path) -> None:
-    """Kill every master (and its program) that ever used ``sessdir``, by pid."""
+    """Kill every master (and its program) that ever used ``sessdir``, by pid.
+
+    The masters that still answer say their pids; the rest are found by the
+    directory in their environment (a program's, or a master started with it).
+    """
     import psutil
 
+    from sessmux import client
+
+    for st in client.statuses(str(sessdir)) if sessdir.is_dir() else []:
+        for pid in (st.get("pid"), st.get("slave")):
+            if isinstance(pid, int) and pid > 1:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
     for proc in psutil.process_iter(["pid", "environ", "cmdline"]):
         try:
             environ = proc.info.get("environ") or {}
