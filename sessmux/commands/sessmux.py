@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from sessmux import cli, client, names, paths, spawn
 from sessmux.errors import DIRECTORY, ELSEWHERE, NO_SESSION, SessError
-from sessmux.signaller import Signaller, steer
+from sessmux.signaller import Signaller, remote_of, steer
 from sessmux.ttyio import get_winsize
 
 USAGE = "usage: sessmux -a|-t|-c|-n [options] [NAME] COMMAND...   or   sessmux -l [DIR]"
@@ -260,9 +260,8 @@ def _orphan(flags: dict[str, str]) -> float | None:
 
 
 def _host() -> str:
-    """utmp's host: where the login came from, as SSH tells it."""
-    fields = (os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_CLIENT") or "").split()
-    return fields[0] if fields else ""
+    """utmp's host: the address of where the login came from, as SSH tells it."""
+    return remote_of(os.environ).partition(" port ")[0]
 
 
 def list_sessions(flags: dict[str, str], rest: list[str]) -> int:
