@@ -18,7 +18,7 @@ import socket
 import termios
 from collections.abc import Mapping, Sequence
 
-from sessmux import names
+from sessmux import client, names
 from sessmux.errors import DIRECTORY, INTERNAL, SessError
 from sessmux.ttyio import Attrs, set_winsize
 
@@ -70,7 +70,7 @@ def default_attrs() -> Attrs:
 
 def claim(directory: str, name: str | None) -> tuple[str, socket.socket]:
     """Bind the session's socket; binding is what makes a name ours."""
-    wanted = [names.check(name)] if name else names.candidates(_taken(directory))
+    wanted = [names.check(name)] if name else names.candidates(client.session_names(directory))
     for candidate in wanted:
         path = os.path.join(directory, candidate)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -87,13 +87,6 @@ def claim(directory: str, name: str | None) -> tuple[str, socket.socket]:
     if name:
         raise SessError(f"session {name} already exists", 2)
     raise SessError("no session names available", 5)
-
-
-def _taken(directory: str) -> list[str]:
-    try:
-        return os.listdir(directory)
-    except OSError:
-        return []
 
 
 def _stale(path: str) -> bool:
