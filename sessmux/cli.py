@@ -8,7 +8,6 @@ and the documented exit code — never a traceback (STYLE habit 6).
 
 from __future__ import annotations
 
-import getopt
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -24,19 +23,76 @@ class Usage(SessError):
         super().__init__(message, USAGE)
 
 
-def parse(
-    argv: Sequence[str], letters: str, usage: str
-) -> tuple[list[tuple[str, str]], list[str]]:
+Options = list[tuple[str, str]]
+
+
+def parse(argv: Sequence[str], letters: str, usage: str) -> tuple[Options, list[str]]:
     """POSIX getopt: options stop at the first operand (``sess prog -x``)."""
     if list(argv[:1]) == ["--help"]:
         print(usage)
         raise SystemExit(0)
-    try:
-        return getopt.getopt(list(argv), letters)
-    except getopt.GetoptError as e:
-        if e.msg.startswith("option -") and "requires" in e.msg:
-            raise Usage(f"option -{e.opt} requires an argument") from None
-        raise Usage(f"unrecognized option -{e.opt}") from None
+    return getopt(argv, letters)
+
+
+def getopt(
+    argv: Sequence[str], letters: str, longs: Sequence[str] = ()
+) -> tuple[Options, list[str]]:
+    """``getopt.getopt``'s contract (the module drags gettext into every tool).
+
+    ``letters`` as in getopt(3), ``b:`` taking an argument; ``longs`` as
+    ``name`` or ``name=``, given as ``--name``, ``--name=value`` or
+    ``--name value``, or any unique prefix of a name.  Options stop at the
+    first operand or at ``--``.
+    """
+    args = list(argv)
+    opts: Options = []
+    while args and args[0].startswith("-") and args[0] != "-":
+        arg = args.pop(0)
+        if arg == "--":
+            break
+        if arg.startswith("--"):
+            opts.append(_long(arg[2:], longs, args))
+            continue
+        i = 1
+        while i < len(arg):
+            letter = arg[i]
+            at = letters.find(letter)
+            if letter == ":" or at < 0:
+                raise Usage(f"unrecognized option -{letter}")
+            if letters[at + 1 : at + 2] != ":":
+                opts.append(("-" + letter, ""))
+                i += 1
+                continue
+            value = arg[i + 1 :]
+            if not value:
+                if not args:
+                    raise Usage(f"option -{letter} requires an argument")
+                value = args.pop(0)
+            opts.append(("-" + letter, value))
+            break
+    return opts, args
+
+
+def _long(text: str, longs: Sequence[str], args: list[str]) -> tuple[str, str]:
+    name, eq, value = text.partition("=")
+    matches = [n for n in longs if n.rstrip("=") == name]
+    if not matches:
+        matches = [n for n in longs if n.startswith(name)]
+    if not matches:
+        raise Usage(f"unrecognized option --{name}")
+    if len(matches) > 1:
+        raise Usage(f"option --{name} is ambiguous: " + ", ".join(
+            "--" + n.rstrip("=") for n in matches))
+    full = matches[0]
+    if not full.endswith("="):
+        if eq:
+            raise Usage(f"option --{full} takes no argument")
+        return "--" + full, ""
+    if not eq:
+        if not args:
+            raise Usage(f"option --{full[:-1]} requires an argument")
+        value = args.pop(0)
+    return "--" + full[:-1], value
 
 
 def run(prog: str, usage: str, body: Callable[[], int]) -> int:

@@ -13,20 +13,25 @@ name can never climb out of the session directory:
 
 from __future__ import annotations
 
-import random
-import re
+import os
 from collections.abc import Iterable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import random
 
 FIRST = "pqrstuvwxyzabcdefghijklmno"
 SECOND = "0123456789abcdef"
 LONG_NAME_MAX = 100  # pty 4.0: PTYLONGNAMELEN
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
+# [A-Za-z0-9][A-Za-z0-9._-]{0,63}, without loading re into every tool.
+_LEAD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_REST = _LEAD | frozenset("._-")
 
 
 def is_valid(name: str) -> bool:
     """Whether ``name`` is an acceptable session name."""
-    return bool(_NAME.match(name))
+    return 0 < len(name) <= 64 and name[0] in _LEAD and _REST.issuperset(name)
 
 
 def check(name: str) -> str:
@@ -49,11 +54,14 @@ def candidates(taken: Iterable[str], rng: random.Random | None = None) -> list[s
     pty 4.0 steps through its table from ``pid % N`` by a stride coprime to
     N; a random start with a random coprime stride spreads names the same way.
     """
-    rng = rng or random.Random()
     names = all_short_names()
     n = len(names)
     strides = [s for s in range(1, n) if _gcd(s, n) == 1]
-    start, stride = rng.randrange(n), rng.choice(strides)
+    if rng is not None:
+        start, stride = rng.randrange(n), rng.choice(strides)
+    else:  # os.urandom: the random module is a start-up cost every tool would pay
+        a, b = int.from_bytes(os.urandom(4)), int.from_bytes(os.urandom(4))
+        start, stride = a % n, strides[b % len(strides)]
     busy = set(taken)
     order = [names[(start + i * stride) % n] for i in range(n)]
     return [name for name in order if name not in busy]

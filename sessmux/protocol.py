@@ -22,15 +22,19 @@ signaller → master ``winsize {rows, cols}``, ``cont``; master → signaller
 
 from __future__ import annotations
 
-import json
 import struct
-from typing import Any
+
+from sessmux import jsonframe
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    Message = dict[str, Any]
 
 VERSION = 1
 MAX_FRAME = 64 * 1024
 _HEADER = struct.Struct(">I")
-
-Message = dict[str, Any]
 
 
 class ProtocolError(Exception):
@@ -41,7 +45,7 @@ def encode(msg: Message) -> bytes:
     """Serialise one message into a frame."""
     if not isinstance(msg.get("t"), str):
         raise ProtocolError("message without a type")
-    body = json.dumps(msg, separators=(",", ":")).encode("utf-8")
+    body = jsonframe.dumps(msg).encode("utf-8")
     if len(body) > MAX_FRAME:
         raise ProtocolError(f"frame of {len(body)} bytes exceeds {MAX_FRAME}")
     return _HEADER.pack(len(body)) + body
@@ -81,7 +85,7 @@ class Decoder:
 
 def _parse(body: bytes) -> Message:
     try:
-        msg = json.loads(body.decode("utf-8"))
+        msg = jsonframe.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
         raise ProtocolError(f"undecodable frame: {e}") from None
     if not isinstance(msg, dict) or not isinstance(msg.get("t"), str):

@@ -21,13 +21,12 @@ owner's next master.
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import time
 from collections.abc import Mapping
 
-from sessmux import settings
+from sessmux import jsonframe, settings
 from sessmux.names import is_valid
 
 DEFAULT = "/tmp/sessmux-registry"
@@ -88,11 +87,20 @@ class Entry:
         """The session is over."""
         self._write("ended", "")
 
+    def prune(self) -> None:
+        """Remove this user's long-dead entries (the master does it once, when idle)."""
+        if self.folder is None:
+            return
+        try:
+            prune(self.folder, os.getuid(), time.time())
+        except Exception:  # noqa: BLE001 - the registry must never harm a session
+            pass
+
     def _write(self, state: str, remote: str) -> None:
         if self.folder is None:
             return
         try:
-            data = json.dumps({
+            data = jsonframe.dumps({
                 "name": self.name, "pid": self.pid, "created": self.created,
                 "state": state, "remote": remote[:256], "changed": time.time(),
             }).encode()
@@ -130,8 +138,6 @@ def open_entry(name: str, directory_: str, master_pid: int, created: float) -> E
         if not conf.get("registry", True) or not _usable(str(folder), create=True):
             folder = None
         entry = Entry(folder, name, master_pid, created, conf.get("where", True))
-        if folder is not None:
-            prune(folder, os.getuid(), time.time())
         entry.disconnected()
         return entry
     except Exception:  # noqa: BLE001 - the registry must never harm a session
@@ -197,7 +203,7 @@ def read_entry(folder: str, base: str) -> Record | None:
     finally:
         os.close(fd)
     try:
-        data = json.loads(raw) if len(raw) <= MAX_ENTRY else None
+        data = jsonframe.loads(raw.decode("utf-8")) if len(raw) <= MAX_ENTRY else None
         if not isinstance(data, dict) or data.get("name") != name:
             return None
         if data.get("pid") != int(pid_text) or data.get("state") not in STATES:

@@ -10,17 +10,17 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from sessmux import protocol, resume
 from sessmux.connection import Conn
 from sessmux.names import clip_long_name, is_valid
 from sessmux.ttyio import reopen_private
 
+TYPE_CHECKING = False  # typing costs a megabyte per master
 if TYPE_CHECKING:
     from sessmux.master import Master
 
-Handler = Callable[["Master", Conn, protocol.Message], None]
+    Handler = Callable[[Master, Conn, protocol.Message], None]
 HANDLERS: dict[str, Handler] = {}
 
 

@@ -39,10 +39,13 @@ repaint -- never a silent splice.
 
 from __future__ import annotations
 
-import json
 import struct
-from dataclasses import dataclass
-from typing import Any
+
+from sessmux import jsonframe
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 VERSION = 1
 HELLO, DATA, ACK, PING, PONG, WINSIZE, REPAINT, EXIT, ERROR = "HDAPQWRXE"
@@ -58,10 +61,24 @@ class ResumeError(Exception):
     """A malformed frame or a broken promise (a gap in a stream)."""
 
 
-@dataclass(frozen=True)
 class Frame:
-    kind: str
-    payload: bytes
+    """One frame: its kind letter and payload (a plain class: dataclasses cost start-up)."""
+
+    __slots__ = ("kind", "payload")
+
+    def __init__(self, kind: str, payload: bytes) -> None:
+        self.kind = kind
+        self.payload = payload
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Frame)
+                and (self.kind, self.payload) == (other.kind, other.payload))
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.payload))
+
+    def __repr__(self) -> str:
+        return f"Frame({self.kind!r}, {self.payload!r})"
 
     @property
     def offset(self) -> int:
@@ -75,7 +92,7 @@ class Frame:
 
     def json(self) -> dict[str, Any]:
         try:
-            value = json.loads(self.payload.decode("utf-8"))
+            value = jsonframe.loads(self.payload.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as e:
             raise ResumeError(f"bad {self.kind} frame: {e}") from None
         if not isinstance(value, dict):
@@ -90,7 +107,7 @@ def encode(kind: str, payload: bytes = b"") -> bytes:
 
 
 def encode_hello(**fields: Any) -> bytes:
-    return encode(HELLO, json.dumps({"v": VERSION, **fields}).encode())
+    return encode(HELLO, jsonframe.dumps({"v": VERSION, **fields}).encode())
 
 
 def encode_data(offset: int, data: bytes) -> bytes:

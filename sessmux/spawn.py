@@ -20,7 +20,11 @@ from collections.abc import Mapping, Sequence
 
 from sessmux import client, names
 from sessmux.errors import DIRECTORY, INTERNAL, SessError
-from sessmux.ttyio import Attrs, set_winsize
+from sessmux.ttyio import set_winsize
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from sessmux.ttyio import Attrs
 
 
 class Options:

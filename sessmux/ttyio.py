@@ -13,11 +13,14 @@ import os
 import struct
 import termios
 from types import TracebackType
-from typing import Any
 
 _WINSZ = struct.Struct("HHHH")
 
-Attrs = list[Any]  # termios.tcgetattr's list: flags, speeds, control chars
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    Attrs = list[Any]  # termios.tcgetattr's list: flags, speeds, control chars
 
 
 def get_winsize(fd: int) -> tuple[int, int] | None:

@@ -10,39 +10,48 @@ disconnect leaves it, so ``who`` still shows a disconnected session.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import pwd
 import time
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ctypes
+    from typing import Any
+
 USER_PROCESS, DEAD_PROCESS = 7, 8
+UTMP_FILES = ("/run/utmp", "/var/run/utmp")
 
 
-class _ExitStatus(ctypes.Structure):
-    _fields_ = [("e_termination", ctypes.c_short), ("e_exit", ctypes.c_short)]
+def _utmpx() -> ctypes.Structure:
+    """glibc's ``struct utmpx`` on Linux (the same layout on 32- and 64-bit).
 
+    Made on first use: ctypes is only imported where there is a utmp file.
+    """
+    import ctypes
 
-class _TimeVal(ctypes.Structure):
-    _fields_ = [("tv_sec", ctypes.c_int32), ("tv_usec", ctypes.c_int32)]
+    class ExitStatus(ctypes.Structure):
+        _fields_ = [("e_termination", ctypes.c_short), ("e_exit", ctypes.c_short)]
 
+    class TimeVal(ctypes.Structure):
+        _fields_ = [("tv_sec", ctypes.c_int32), ("tv_usec", ctypes.c_int32)]
 
-class _Utmpx(ctypes.Structure):
-    """glibc's ``struct utmpx`` on Linux (the same layout on 32- and 64-bit)."""
+    class Utmpx(ctypes.Structure):
+        _fields_ = [
+            ("ut_type", ctypes.c_short),
+            ("ut_pid", ctypes.c_int),
+            ("ut_line", ctypes.c_char * 32),
+            ("ut_id", ctypes.c_char * 4),
+            ("ut_user", ctypes.c_char * 32),
+            ("ut_host", ctypes.c_char * 256),
+            ("ut_exit", ExitStatus),
+            ("ut_session", ctypes.c_int32),
+            ("ut_tv", TimeVal),
+            ("ut_addr_v6", ctypes.c_int32 * 4),
+            ("__unused", ctypes.c_char * 20),
+        ]
 
-    _fields_ = [
-        ("ut_type", ctypes.c_short),
-        ("ut_pid", ctypes.c_int),
-        ("ut_line", ctypes.c_char * 32),
-        ("ut_id", ctypes.c_char * 4),
-        ("ut_user", ctypes.c_char * 32),
-        ("ut_host", ctypes.c_char * 256),
-        ("ut_exit", _ExitStatus),
-        ("ut_session", ctypes.c_int32),
-        ("ut_tv", _TimeVal),
-        ("ut_addr_v6", ctypes.c_int32 * 4),
-        ("__unused", ctypes.c_char * 20),
-    ]
+    return Utmpx()
 
 
 class Record:
@@ -62,12 +71,16 @@ class Record:
 
 
 def _utempter() -> ctypes.CDLL:
+    import ctypes
+
     return ctypes.CDLL("libutempter.so.0")
 
 
 def _write(line: str, pid: int, user: str, host: str, kind: int) -> bool:
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    entry = _Utmpx()
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)  # the C library this process already runs on
+    entry: Any = _utmpx()
     entry.ut_type = kind
     entry.ut_pid = pid
     entry.ut_line = line.encode()[:32]
@@ -85,12 +98,13 @@ def _write(line: str, pid: int, user: str, host: str, kind: int) -> bool:
 def add(pty_fd: int, slave_path: str, pid: int, host: str) -> tuple[Record | None, str]:
     """Write the session's record; return it (or None) and how, or why not."""
     line = slave_path.removeprefix("/dev/")
+    if not any(os.path.exists(f) for f in UTMP_FILES):
+        # Nothing to write into (containers): skip the helper and the C library.
+        return None, "no utmp entry: there is no utmp file (/run/utmp)"
     try:
         if _utempter().utempter_add_record(pty_fd, host.encode()[:255]):
             return Record(pty_fd, line, pid, "utempter"), "written through libutempter"
         reason = "libutempter could not write it"
-        if not any(os.path.exists(f) for f in ("/run/utmp", "/var/run/utmp")):
-            reason = "there is no utmp file (/run/utmp)"
     except (OSError, AttributeError):
         reason = "libutempter is not installed"
     if os.geteuid() != 0:

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Any
 
 from sessmux.ring import Ring
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 SCROLLBACK_LINES = 5000
 STEP = 16384  # bytes fed per idle step: ~15 ms of pyte

@@ -24,7 +24,10 @@ from terminal import ROOT, Terminal, base_env, kill_sessions, wait_until
 from users import ensure_user, kill_user_processes, python_for, world_copy
 
 from sessmux import client
-from sessmux.protocol import Message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from sessmux.protocol import Message
 
 REZUMABLE = ROOT / "bin" / "rezumable"
 

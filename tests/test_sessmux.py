@@ -22,7 +22,10 @@ from conftest import MakeTerminal
 from terminal import Terminal, kill_sessions, wait_until
 
 from sessmux import client
-from sessmux.protocol import Message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from sessmux.protocol import Message
 
 IN = r"in> "  # the session's shell prompt; the outer shell's is "$ "
 SHELL = "bash --norc --noprofile"

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessmux import names, paths, protocol
+from sessmux import jsonframe, names, paths, protocol, registry
 from sessmux.errors import BadName
 from sessmux.ring import Ring
 
@@ -179,3 +184,48 @@ def test_ring_limited_reads(capacity: int, chunks: list[bytes], limit: int) -> N
         everything += chunk
     for offset in range(r.start, r.end + 1):
         assert r.since(offset, limit) == everything[offset : offset + limit]
+
+
+def test_registry_prune_removes_only_long_dead_entries_of_this_user(tmp_path: Path) -> None:
+    folder = str(tmp_path)
+    uid, now = os.getuid(), time.time()
+    dead_pid = 2 ** 22 + 17  # above any pid this machine hands out by default
+    old = registry.Entry(folder, "old", dead_pid, now - registry.KEEP - 100)
+    old.ended()
+    young = registry.Entry(folder, "young", dead_pid + 1, now - 50)
+    young.ended()
+    alive = registry.Entry(folder, "alive", os.getpid(), now)
+    alive.connected("")
+    aged = now + registry.KEEP + 10  # as seen a day later: "old" and "young" are both over
+    registry.prune(folder, uid, now)
+    assert sorted(r.name for r in registry.read_all(folder)) == ["alive", "old", "young"]
+    registry.prune(folder, uid, aged)
+    # Ended a day ago: gone.  A live master's entry stays, whatever its age.
+    assert sorted(r.name for r in registry.read_all(folder)) == ["alive"]
+
+
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner), max_leaves=20))
+def test_jsonframe_round_trips_like_json(value: object) -> None:
+    text = jsonframe.dumps(value)
+    assert text == json.dumps(value, separators=(",", ":"))
+    assert jsonframe.loads(text) == value
+
+
+@pytest.mark.parametrize("text", ['{"a":1', "[1] x", "NaN", "", '{"a": Infinity}', "{'a': 1}"])
+def test_jsonframe_refuses_what_is_not_one_json_document(text: str) -> None:
+    with pytest.raises(ValueError):
+        jsonframe.loads(text)
+
+
+def test_jsonframe_refuses_bad_input_in_a_lean_process() -> None:
+    # Without json.decoder loaded, the C scanner cannot raise its own error.
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from sessmux import jsonframe\n"
+            "try:\n    jsonframe.loads('{\"a\":1')\n"
+            "except ValueError as e:\n    print('refused', e)")
+    repo = str(Path(__file__).resolve().parent.parent)
+    out = subprocess.run([sys.executable, "-S", "-c", code, repo], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    assert out.startswith("refused Expecting ','")

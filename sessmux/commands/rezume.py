@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getopt
 import os
 import secrets
 import shlex
@@ -69,10 +68,7 @@ def _rezume(argv: Sequence[str]) -> int:
     longs = ["attach", "buffer=", "id=", "env-id", "keepalive=", "keepalive-count=",
              "give-up=", "manual", "sessmux=", "help"]
     short = "".join(c + ":" for c in SSH_WITH_ARG) + SSH_FLAGS + "ab:h"
-    try:
-        opts, rest = getopt.getopt(list(argv), short, longs)
-    except getopt.GetoptError as e:
-        raise cli.Usage(e.msg) from None
+    opts, rest = cli.getopt(argv, short, longs)
     ssh = ["ssh", "-T", "-e", "none"]
     settings: dict[str, object] = {}
     session, attach, env_id, remote_sessmux = "", False, False, "sessmux"

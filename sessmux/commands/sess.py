@@ -9,7 +9,11 @@ from collections.abc import Sequence
 
 from sessmux import cli, paths, spawn
 from sessmux.signaller import Signaller, steer
-from sessmux.ttyio import Attrs, get_winsize
+from sessmux.ttyio import get_winsize
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from sessmux.ttyio import Attrs
 
 USAGE = "usage: sess [-qQv] [-d] [-rR] [-f] [-b size] [program [arg ...]]"
 HELP = USAGE + """

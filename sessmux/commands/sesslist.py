@@ -8,7 +8,10 @@ from collections.abc import Sequence
 
 from sessmux import cli, client
 from sessmux.names import visible
-from sessmux.protocol import Message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from sessmux.protocol import Message
 
 USAGE = "usage: sesslist"
 HELP = USAGE + """

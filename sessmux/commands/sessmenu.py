@@ -23,7 +23,10 @@ from typing import NoReturn
 from sessmux import cli, client, paths, proctable
 from sessmux.errors import SessError
 from sessmux.names import is_valid, visible
-from sessmux.protocol import Message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from sessmux.protocol import Message
 
 USAGE = "usage: sessmenu [--timeout seconds] program [arg ...]"
 HELP = USAGE + """

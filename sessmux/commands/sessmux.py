@@ -8,7 +8,6 @@ lists.  People moving from atsr change one path in their login profile.
 
 from __future__ import annotations
 
-import getopt
 import os
 import pwd
 import sys
@@ -83,10 +82,7 @@ class Diagnostics:
 
 
 def _parse(argv: Sequence[str]) -> tuple[dict[str, str], list[str]]:
-    try:
-        opts, rest = getopt.getopt(list(argv), SHORT, LONG)
-    except getopt.GetoptError as e:
-        raise cli.Usage(e.msg) from None
+    opts, rest = cli.getopt(argv, SHORT, LONG)
     flags = {SHORT_FOR.get(opt, opt): value for opt, value in opts}
     if "-h" in flags:
         print(HELP)

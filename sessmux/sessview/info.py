@@ -12,8 +12,11 @@ import os
 from collections.abc import Callable
 
 from sessmux.names import visible
-from sessmux.protocol import Message
 from sessmux.ttyio import get_winsize
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from sessmux.protocol import Message
 
 _PTS_MAJORS = range(136, 144)  # Unix98 pty slaves: /dev/pts/N
 

@@ -14,8 +14,11 @@ import threading
 import time
 
 from sessmux import client
-from sessmux.protocol import Message
 from sessmux.sessview.info import foreground, session_size
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from sessmux.protocol import Message
 
 INTERVAL = 1.0  # seconds between rounds: "a few times a second" at most
 LIST_TIMEOUT = 0.5
