@@ -21,8 +21,6 @@ import signal
 import socket
 import struct
 import time
-import traceback
-from typing import TYPE_CHECKING
 
 from sessmux import protocol, registry, requests, resume
 from sessmux.connection import Conn
@@ -30,6 +28,7 @@ from sessmux.ring import Ring
 from sessmux.ttyio import get_winsize, set_winsize
 from sessmux.view import View
 
+TYPE_CHECKING = False  # typing costs a megabyte per master
 if TYPE_CHECKING:
     from sessmux import utmp
 
@@ -98,6 +97,7 @@ class Master:
         self.orphan_timeout: float | None = None  # end after this long with no client
         self.utmp: utmp.Record | None = None
         self.next_check = time.monotonic() + SOCKET_CHECK
+        self.pruned = False  # old registry entries are removed once, at the first check
         self.entry = registry.open_entry(name, directory, os.getpid(), self.created)
         self.poll = select.poll()
         self.registered: dict[int, int] = {}
@@ -137,7 +137,7 @@ class Master:
                 try:
                     self.dispatch(fd, ev)
                 except Exception:  # noqa: BLE001 - one bad event must not end the session
-                    self.log("error, dropping that connection: " + traceback.format_exc())
+                    self.log("error, dropping that connection: " + _traceback())
                     conn = self.conns.get(fd) or next(
                         (c for c in self.attached() if fd in (c.in_fd, c.out_fd)), None)
                     if conn is not None:
@@ -184,6 +184,10 @@ class Master:
         if now >= self.next_check:
             self.next_check = now + SOCKET_CHECK
             self.check_socket()
+            if not self.pruned:
+                # Not at start-up: reading every entry would delay the first attach.
+                self.pruned = True
+                self.entry.prune()
 
     def check_socket(self) -> None:
         """A master nobody can reach, whose program is gone, ends; else it re-listens."""
@@ -216,9 +220,13 @@ class Master:
             return False
         if self._view is not None:
             return self.ring.end > self._view.fed
-        # No model yet (pyte costs megabytes per session): make one only when
-        # output would leave the ring unseen, or the program asks the
-        # terminal something that no terminal is there to answer.
+        # No model yet (pyte costs megabytes per session): make one when the
+        # session has printed while no terminal is attached, so that the next
+        # terminal is repainted at once rather than after pyte catches up;
+        # when output would leave the ring unseen; or when the program asks
+        # the terminal something that no terminal is there to answer.
+        if self.rw is None and self.ring.end > self.ring.start:
+            return True
         return self.wants_view or self.ring.end - self.ring.start > self.ring.capacity // 2
 
     def cleanup(self) -> None:
@@ -622,3 +630,10 @@ class Master:
         conn.closing = True
         if not conn.control:
             self.drop(conn)
+
+
+def _traceback() -> str:
+    # Imported only when something went wrong: traceback brings re and tokenize.
+    import traceback
+
+    return traceback.format_exc()
