@@ -10,6 +10,7 @@ so they can be typed inside a session.
 
 from __future__ import annotations
 
+import compileall
 import os
 import re
 import subprocess
@@ -66,6 +67,9 @@ class Sessmux(Peer):
         return "sessmux has no sess command yet (bin/sess, sessmux/commands/sess.py)"
 
     def extra_env(self, rundir: Path) -> dict[str, str]:
+        # An installed sessmux has its bytecode compiled; a checkout run with
+        # PYTHONDONTWRITEBYTECODE would compile every module at every start.
+        compileall.compile_dir(str(REPO / "sessmux"), quiet=1)
         sockdir = rundir / "sock"
         sockdir.mkdir(mode=0o700)
         bindir = REPO / "bin"
@@ -75,6 +79,8 @@ class Sessmux(Peer):
         pythonpath = os.environ.get("PYTHONPATH")
         return {
             "SESSMUX_DIR": str(sockdir),
+            # A registry of the run's own: not every entry ever left in /tmp.
+            "SESSMUX_REGISTRY": str(rundir / "registry"),
             "PATH": f"{bindir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
             "PYTHONPATH": f"{REPO}:{pythonpath}" if pythonpath else str(REPO),
             # The launchers run this interpreter itself, not whatever "python3"
