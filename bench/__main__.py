@@ -2,7 +2,8 @@
 
     python3 -m bench [--quick | --smoke] [--json] [--only NAME[,NAME]] [-v]
 
-Measurements, in order: throughput, latency, memory, attach, spawn, list,
+Measurements, in order: throughput, latency, memory, printed (memory of
+sessions that printed a screenful), attach, spawn, list,
 reconnect, replay.  Progress goes to stderr; the tables (or JSON) to stdout.
 """
 
@@ -30,6 +31,7 @@ MEASUREMENTS: dict[str, Measure] = {
     "throughput": throughput.measure,
     "latency": latency.measure,
     "memory": idle.measure_memory,
+    "printed": idle.measure_printed,
     "attach": lifecycle.measure_attach,
     "spawn": lifecycle.measure_spawn,
     "list": idle.measure_list,

@@ -26,9 +26,17 @@ MIB = 1 << 20
 PER_SESSION = 60.0  # seconds one session may take to be created
 
 
-def populate(peer: Peer, run: Run, count: int) -> list[str]:
+# A screenful of coloured lines, then the same idle payload: what a shell
+# session that is left alone looks like to its manager.
+PRINTED = ["sh", "-c", 'i=0; while [ $i -lt 60 ]; do i=$((i+1)); '
+           'printf "\\033[3%dmline %d of a screenful, in colour\\033[0m\\n" $((i % 8)) $i; '
+           'done; exec "$@"', "sh", *PAYLOAD]
+SETTLE = 0.5  # seconds for the managers to take in what was printed
+
+
+def populate(peer: Peer, run: Run, count: int, program: list[str] = PAYLOAD) -> list[str]:
     """Start *count* detached idle sessions; their names, once all run."""
-    names = [peer.create_detached(run, PAYLOAD, deadline(PER_SESSION)) for _ in range(count)]
+    names = [peer.create_detached(run, program, deadline(PER_SESSION)) for _ in range(count)]
     until = deadline(PER_SESSION)
     while (running := _payloads(run)) < count:
         if time.monotonic() > until:
@@ -126,6 +134,28 @@ def measure_memory(ctx: Context) -> list[Table]:
     if both:
         ctx.made["list"] = list_tables
     return mem_tables
+
+
+def measure_printed(ctx: Context) -> list[Table]:
+    """Memory of idle sessions that have printed a screenful (the screen model is in use)."""
+    count = ctx.config.idle_counts[min(1, len(ctx.config.idle_counts) - 1)]
+    what = f"{count} idle session{'s' if count > 1 else ''} that printed a screenful"
+    rss = Table(f"printed_rss_{count}", f"memory: RSS of managers, {what}", "MiB", per=count)
+    pss = Table(f"printed_pss_{count}", f"memory: PSS of managers, {what}", "MiB", per=count)
+
+    def body(peer: Peer, run: Run, rnd: int) -> None:
+        if peer.name == "raw":
+            raise Unsupported("no manager process, no sessions")
+        populate(peer, run, count, PRINTED)
+        time.sleep(SETTLE)
+        mem, procs = manager_memory(run)
+        rss.add(peer.name, mem.rss / MIB)
+        pss.add(peer.name, mem.pss / MIB)
+        ctx.log(f"  printed N={count} round {rnd + 1}: {peer.name}; {procs} processes, "
+                f"RSS {mem.rss / MIB:.1f} MiB, PSS {mem.pss / MIB:.1f} MiB")
+
+    interleave(ctx, [rss, pss], ctx.config.idle_rounds, body)
+    return [rss, pss]
 
 
 def measure_list(ctx: Context) -> list[Table]:

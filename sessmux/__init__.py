@@ -8,6 +8,12 @@ packages sessmux depends on loads ``site`` then, and only then.
 
 import sys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+
 __version__ = "0.1.0"
 
 DEPENDENCIES = frozenset({"pyte", "wcwidth", "psutil", "prompt_toolkit", "urwid"})
@@ -16,11 +22,11 @@ DEPENDENCIES = frozenset({"pyte", "wcwidth", "psutil", "prompt_toolkit", "urwid"
 class _SiteWhenNeeded:
     """A last import finder: when a dependency is not found, load site and look again."""
 
-    @staticmethod
-    def find_spec(name: str, path: object = None, target: object = None) -> object:
+    def find_spec(self, name: str, path: "Sequence[str] | None" = None,
+                  target: "ModuleType | None" = None) -> "ModuleSpec | None":
         if path is not None or name not in DEPENDENCIES:
             return None
-        sys.meta_path.remove(_SiteWhenNeeded)
+        sys.meta_path.remove(self)
         import importlib.util
         import site
 
@@ -28,5 +34,5 @@ class _SiteWhenNeeded:
         return importlib.util.find_spec(name)
 
 
-if sys.flags.no_site and _SiteWhenNeeded not in sys.meta_path:
-    sys.meta_path.append(_SiteWhenNeeded)
+if sys.flags.no_site and not any(isinstance(f, _SiteWhenNeeded) for f in sys.meta_path):
+    sys.meta_path.append(_SiteWhenNeeded())

@@ -119,8 +119,31 @@ def start(
 ) -> tuple[str, int, str]:
     """Start a session; return its name, the master's pid and a note on utmp.
 
+    The directory's fork server makes the master when one runs; otherwise
+    this process forks it, and starts a server for the next session.
     Raises :class:`SessError` with the master's own report if it fails.
     """
+    from sessmux import forkserver
+
+    line = forkserver.ask(directory, argv, env, attrs, size, options, name, gate)
+    if line is not None:
+        return answer(line)
+    started = _fork_master(directory, argv, env, attrs, size, options, name, gate)
+    if os.environ.get("SESSMUX_FORKSERVER") != "off":
+        forkserver.launch(directory)
+    return started
+
+
+def _fork_master(
+    directory: str,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    attrs: Attrs | None,
+    size: tuple[int, int] | None,
+    options: Options,
+    name: str | None,
+    gate: bool,
+) -> tuple[str, int, str]:
     report_r, report_w = os.pipe()
     try:
         child = os.fork()
@@ -132,25 +155,30 @@ def start(
             if os.fork() != 0:
                 os._exit(0)
             os.setsid()  # the master leads the pty's session, away from ours
-            _master(report_w, directory, argv, env, attrs, size, options, name, gate)
+            master(report_w, directory, argv, env, attrs, size, options, name, gate)
         except BaseException as e:
-            _report(report_w, f"err {INTERNAL} master failed to start: {e}")
+            report(report_w, f"err {INTERNAL} master failed to start: {e}")
         os._exit(0)
     os.close(report_w)
     os.waitpid(child, 0)
     with os.fdopen(report_r, "rb") as f:
         # One line; the program holds a copy of the pipe until it execs.
-        answer = f.readline().decode("utf-8", "replace")
-    if answer.startswith("ok "):
-        got, pid, note = answer[3:].split(" ", 2)
+        return answer(f.readline().decode("utf-8", "replace"))
+
+
+def answer(line: str) -> tuple[str, int, str]:
+    """A master's report line: ``ok NAME PID NOTE`` or ``err CODE TEXT``."""
+    if line.startswith("ok "):
+        got, pid, note = line[3:].split(" ", 2)
         return got, int(pid), note.strip()
-    if answer.startswith("err "):
-        code, _, text = answer[4:].partition(" ")
+    if line.startswith("err "):
+        code, _, text = line[4:].partition(" ")
         raise SessError(text.strip(), int(code))
     raise SessError("master died before it was ready", INTERNAL)
 
 
-def _report(fd: int, text: str) -> None:
+def report(fd: int, text: str) -> None:
+    """Send the one report line (on a pipe, or a fork server's connection)."""
     try:
         os.write(fd, text.replace("\n", " ").encode() + b"\n")
         os.close(fd)
@@ -158,8 +186,8 @@ def _report(fd: int, text: str) -> None:
         pass
 
 
-def _master(
-    report: int,
+def master(
+    report_fd: int,
     directory: str,
     argv: Sequence[str],
     env: Mapping[str, str],
@@ -174,10 +202,10 @@ def _master(
     try:
         name, listener = claim(directory, name)
     except SessError as e:
-        _report(report, f"err {e.code} {e.message}")
+        report(report_fd, f"err {e.code} {e.message}")
         os._exit(0)
     except OSError as e:
-        _report(report, f"err {DIRECTORY} cannot create socket in {directory}: {e.strerror}")
+        report(report_fd, f"err {DIRECTORY} cannot create socket in {directory}: {e.strerror}")
         os._exit(0)
     master_fd, slave_fd = pty.openpty()
     termios.tcsetattr(slave_fd, termios.TCSANOW, attrs or default_attrs())
@@ -213,7 +241,7 @@ def _master(
         os.dup2(devnull, fd)
     os.close(devnull)
     os.chdir("/")
-    _report(report, f"ok {name} {os.getpid()} {note}")
+    report(report_fd, f"ok {name} {os.getpid()} {note}")
     # Imported only here, in the master: the client that forked us never pays for it.
     from sessmux.master import Master
 

@@ -186,7 +186,9 @@ def kill_sessions(sessdir: Path) -> None:
             environ = proc.info.get("environ") or {}
         except psutil.Error:
             continue
-        if environ.get("SESSMUX_DIR") == str(sessdir):
+        # A fork server names its directory on its command line.
+        if environ.get("SESSMUX_DIR") == str(sessdir) or str(sessdir) in (
+                proc.info.get("cmdline") or []):
             try:
                 os.kill(proc.info["pid"], signal.SIGKILL)
             except OSError:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,3 +81,29 @@ def test_sessions_of_an_ordinary_user(user: pwd.struct_passwd, world: tuple[Path
         assert "-icanon" not in term.run("stty -a")
     finally:
         term.close()
+
+
+def test_an_ordinary_users_second_session_comes_from_their_own_fork_server(
+        user: pwd.struct_passwd, world: tuple[Path, str]) -> None:
+    top, python = world
+    sessdir = top / "home" / "sessions"
+    script = (
+        "sessmux -n -w one sleep 300 || exit 1\n"
+        "i=0; while [ $i -lt 400 ] && ! ls -a \"$SESSMUX_DIR\" | grep -q forkserver; do\n"
+        "  sleep 0.05; i=$((i+1)); done\n"
+        "sessmux -n -w two sleep 300 || exit 1\n"
+        "sesslist\n"
+    )
+    env = {"PATH": f"{top / 'bin'}:/usr/bin:/bin", "HOME": str(top / "home"),
+           "SESSMUX_PYTHON": python, "SESSMUX_DIR": str(sessdir), "LANG": "C.UTF-8",
+           "SESSMUX_REGISTRY": str(top / "home" / "registry")}
+    result = subprocess.run(as_user(user, "/bin/sh", "-c", script), env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    pids = dict(re.findall(r"^session (\w+) pid (\d+)", result.stdout, re.M))
+    assert set(pids) == {"one", "two"}, result.stdout
+    two = Path(f"/proc/{pids['two']}")
+    assert b"forkserver" in (two / "cmdline").read_bytes()  # made by the server ...
+    assert two.stat().st_uid == user.pw_uid  # ... which is the user's own
+    servers = [p for p in sessdir.iterdir() if p.name.startswith(".forkserver-")]
+    assert len(servers) == 1 and servers[0].stat().st_uid == user.pw_uid

@@ -1,0 +1,334 @@
+"""The fork server: new masters forked from one warm process per directory.
+
+Does I/O.  A master forked from the tool that asked for it is a private
+copy of that tool's interpreter: megabytes of its own, and the master's
+modules imported anew every time.  The fork server is a small daemon, one
+per session directory, that has imported everything a master needs
+(pyte included) once and frozen it for the garbage collector; a master
+forked from it shares those pages with every other master, and starts
+without importing anything.
+
+The first session in a directory is forked by its tool as before, and
+that tool starts the server (:func:`launch`) for the sessions after it.
+A tool asks with :func:`ask`: one request (the program, its environment,
+working directory, umask, terminal modes, size and the session's
+options) over the socket ``.forkserver-KEY`` in the session directory,
+where KEY names the interpreter and the code, so a tool never reaches a
+server running other code.  The answer is the master's own report line
+(:func:`sessmux.spawn.answer`).  The server only serves its owner (peer
+credentials), and ends when its socket goes, when the directory has had
+no session for :data:`EMPTY_EXIT` seconds, or after :data:`IDLE_EXIT`
+seconds without a request.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import socket
+import struct
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
+
+    from sessmux.spawn import Options
+    from sessmux.ttyio import Attrs
+
+PREFIX = ".forkserver-"
+MAX_REQUEST = 1 << 20
+CHECK = 5.0  # seconds between checks of the socket and the directory
+EMPTY_EXIT = 60.0  # no session in the directory for this long: the server ends
+IDLE_EXIT = 3600.0  # ... or no request for this long
+_LENGTH = struct.Struct(">I")
+_UCRED = struct.Struct("3i")
+
+
+def key() -> str:
+    """Which interpreter and which code: a server only serves its own kind."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    stamp = [sys.executable, sys.version, here]
+    try:
+        with os.scandir(here) as entries:
+            stamp += sorted(f"{e.name}:{e.stat().st_mtime_ns}" for e in entries
+                            if e.name.endswith(".py"))
+    except OSError:
+        pass
+    value = 0
+    for byte in "\n".join(stamp).encode("utf-8", "surrogateescape"):
+        value = (value * 131 + byte) % (1 << 61)  # FNV-like; hashlib costs start-up
+    return format(value, "x")
+
+
+def socket_path(directory: str) -> str:
+    return os.path.join(directory, PREFIX + key())
+
+
+# -- the tool's side ----------------------------------------------------------
+
+
+def ask(
+    directory: str,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    attrs: Attrs | None,
+    size: tuple[int, int] | None,
+    options: Options,
+    name: str | None,
+    gate: bool,
+) -> str | None:
+    """The master's report line, or None when no server answers."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(10.0)
+    try:
+        sock.connect(socket_path(directory))
+    except OSError:
+        sock.close()
+        return None
+    request = {
+        "argv": list(argv), "env": dict(env), "cwd": _cwd(), "umask": _umask(),
+        "attrs": attrs, "size": size, "name": name, "gate": gate,
+        "options": dict(vars(options)),
+    }
+    body = marshal.dumps(request)
+    try:
+        sock.sendall(_LENGTH.pack(len(body)) + body)
+        with sock.makefile("rb") as f:
+            line = f.readline().decode("utf-8", "replace")
+    except OSError:
+        return None
+    finally:
+        sock.close()
+    return line or None
+
+
+def _cwd() -> str:
+    try:
+        return os.getcwd()
+    except OSError:
+        return "/"
+
+
+def _umask() -> int:
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
+def launch(directory: str) -> None:
+    """Start the directory's server in the background (it may already run)."""
+    try:
+        child = os.fork()
+    except OSError:
+        return
+    if child:
+        try:
+            os.waitpid(child, 0)
+        except OSError:
+            pass
+        return
+    try:
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        os.closerange(3, 1 << 16)
+        code = ("import sys; sys.path[:0] = sys.argv.pop(1).split('\\n'); "
+                "from sessmux.forkserver import serve; serve(sys.argv[1])")
+        path = "\n".join(p for p in sys.path if p and "\n" not in p and "\0" not in p)
+        os.execv(sys.executable, [sys.executable, "-S", "-c", code, path, directory])
+    except BaseException:  # noqa: BLE001 - a server that does not start is no error
+        pass
+    os._exit(0)
+
+
+# -- the server ---------------------------------------------------------------
+
+
+def serve(directory: str) -> None:
+    """Listen for requests until there is nothing left to serve."""
+    import signal
+
+    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP,
+                signal.SIGPIPE, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(sig, signal.SIG_IGN)
+    path = socket_path(directory)
+    listener = _bind(path)
+    if listener is None:
+        return
+    inode = os.stat(path).st_ino
+    _preload()
+    import time
+
+    from sessmux.client import session_names
+
+    last_request = last_session = time.monotonic()
+    while True:
+        listener.settimeout(CHECK)
+        try:
+            conn, _ = listener.accept()
+        except TimeoutError:
+            conn = None
+        except OSError:
+            break
+        now = time.monotonic()
+        if conn is not None:
+            last_request = now
+            _serve_one(conn, listener, directory)
+            continue
+        try:
+            if os.stat(path).st_ino != inode:
+                return  # replaced by another server: not ours to remove
+        except OSError:
+            return
+        if _any_live(directory, session_names(directory)):
+            last_session = now
+        if now - last_session > EMPTY_EXIT or now - last_request > IDLE_EXIT:
+            break
+    try:
+        if os.stat(path).st_ino == inode:
+            os.unlink(path)
+    except OSError:
+        pass
+
+
+def _any_live(directory: str, names: list[str]) -> bool:
+    """Whether one of the sessions' masters still listens (killed ones leave sockets)."""
+    for name in names:
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.settimeout(1.0)
+        try:
+            probe.connect(os.path.join(directory, name))
+            return True
+        except OSError:
+            continue
+        finally:
+            probe.close()
+    return False
+
+
+def _bind(path: str) -> socket.socket | None:
+    for _ in range(2):
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(path)
+            listener.listen(16)
+            return listener
+        except OSError:
+            listener.close()
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(path)
+            return None  # another server is running
+        except ConnectionRefusedError:
+            try:
+                os.unlink(path)  # a dead server's socket
+            except OSError:
+                return None
+        except OSError:
+            return None
+        finally:
+            probe.close()
+    return None
+
+
+def _preload() -> None:
+    """Import what every master uses, then keep the collector off those pages."""
+    import gc
+
+    import sessmux.master  # noqa: F401 - imported to be shared
+
+    try:
+        import sessmux.render
+        import sessmux.screen  # noqa: F401 - pyte, for the screen model
+    except ImportError:
+        pass
+    gc.collect()
+    gc.freeze()
+
+
+def _serve_one(conn: socket.socket, listener: socket.socket, directory: str) -> None:
+    from sessmux import spawn
+    from sessmux.errors import INTERNAL
+
+    try:
+        conn.settimeout(2.0)
+        uid = _UCRED.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                            _UCRED.size))[1]
+        if uid != os.getuid():
+            return
+        request = _read_request(conn)
+        options = spawn.Options(**request["options"])
+        size = tuple(request["size"]) if request["size"] else None
+    except Exception as e:  # noqa: BLE001 - a bad request ends that connection only
+        _refuse(conn, f"err {INTERNAL} fork server: bad request: {e}")
+        return
+    try:
+        child = os.fork()
+    except OSError as e:
+        spawn.report(conn.fileno(), f"err {INTERNAL} cannot fork: {e.strerror}")
+        conn.close()
+        return
+    if child == 0:
+        listener.close()
+        report = conn.detach()
+        try:
+            if os.fork() != 0:
+                os._exit(0)
+            os.setsid()
+            os.umask(int(request["umask"]))
+            try:
+                os.chdir(request["cwd"])
+            except OSError:
+                os.chdir("/")
+            os.environ.clear()
+            os.environ.update(request["env"])
+            spawn.master(report, directory, request["argv"], request["env"], request["attrs"],
+                         size, options, request["name"], bool(request["gate"]))
+        except BaseException as e:  # noqa: BLE001
+            spawn.report(report, f"err {INTERNAL} master failed to start: {e}")
+        os._exit(0)
+    conn.close()
+    try:
+        os.waitpid(child, 0)
+    except OSError:
+        pass
+
+
+def _refuse(conn: socket.socket, line: str) -> None:
+    """Say why, and let the rest of the request go (unread data would reset it)."""
+    try:
+        conn.sendall(line.replace("\n", " ").encode() + b"\n")
+        conn.shutdown(socket.SHUT_WR)
+        conn.settimeout(0.5)
+        while conn.recv(65536):
+            pass
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+def _read_request(conn: socket.socket) -> dict[str, Any]:
+    head = _recv_exactly(conn, _LENGTH.size)
+    (size,) = _LENGTH.unpack(head)
+    if size > MAX_REQUEST:
+        raise ValueError(f"request of {size} bytes")
+    request = marshal.loads(_recv_exactly(conn, size))
+    if not isinstance(request, dict):
+        raise ValueError("not a request")
+    return request
+
+
+def _recv_exactly(conn: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            raise ValueError("request cut short")
+        data += chunk
+    return data
