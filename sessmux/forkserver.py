@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 PREFIX = ".forkserver-"
 MAX_REQUEST = 1 << 20
+TIMEOUT = 5.0  # a server that takes longer is passed over (the tool forks the master)
 CHECK = 5.0  # seconds between checks of the socket and the directory
 EMPTY_EXIT = 60.0  # no session in the directory for this long: the server ends
 IDLE_EXIT = 3600.0  # ... or no request for this long
@@ -81,7 +82,7 @@ def ask(
 ) -> str | None:
     """The master's report line, or None when no server answers."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(10.0)
+    sock.settimeout(TIMEOUT)
     try:
         sock.connect(socket_path(directory))
     except OSError:
