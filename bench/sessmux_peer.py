@@ -1,11 +1,11 @@
 """Driving sessmux from the checkout, pty 4.0 style (does I/O).
 
-The commands run from this repository: ``bin/<command>`` when the launcher
-exists, else ``python3 -c 'from sessmux.commands.<command> import main'``
-with ``PYTHONPATH`` at the repo root — :func:`sessmux_cmd` is the one place
-that decides.  Each run gets ``SESSMUX_DIR`` = a private 0700 directory and
-a ``PATH`` on which ``reconnect``/``disconnect`` resolve to this checkout,
-so they can be typed inside a session.
+The commands run from this repository the way install.sh's launchers run
+an installed copy: ``python -S`` with the checkout and the interpreter's
+site-packages on the path (:func:`sessmux_cmd` is the one place that
+decides).  Each run gets ``SESSMUX_DIR`` = a private 0700 directory and a
+``PATH`` on which ``reconnect``/``disconnect`` resolve to wrappers of
+those, so they can be typed inside a session.
 """
 
 from __future__ import annotations
@@ -32,20 +32,25 @@ ATTACH_ENV = "SESSMUX_BENCH_ATTACH"
 
 
 def sessmux_cmd(command: str, *args: str) -> Argv:
-    """Argv that runs one sessmux command from this checkout."""
-    launcher = REPO / "bin" / command
-    if launcher.is_file():
-        if os.access(launcher, os.X_OK):
-            return [str(launcher), *args]
-        return [sys.executable, str(launcher), *args]
-    module = "sessmux.commands." + command
-    code = f"import sys; from {module} import main; sys.exit(main())"
-    return [sys.executable, "-c", code, *args]
+    """Argv that runs one sessmux command from this checkout.
+
+    As install.sh's launchers run an installed one: ``python -S`` with the
+    package and this interpreter's site-packages put on the path directly.
+    """
+    paths = [str(REPO), *_site_paths()]
+    code = (f"import sys; sys.path[:0] = {paths!r}; "
+            f"from sessmux.commands.{command} import main; sys.exit(main())")
+    return [sys.executable, "-S", "-c", code, *args]
+
+
+def _site_paths() -> list[str]:
+    import sysconfig
+
+    return sorted({sysconfig.get_path("purelib"), sysconfig.get_path("platlib")})
 
 
 def _write_wrappers(bindir: Path) -> None:
-    # Typed inside a session ("reconnect B; disconnect"), so they must be
-    # on PATH even while bin/ does not exist yet.
+    # Typed inside a session ("reconnect B; disconnect"), so they must be on PATH.
     bindir.mkdir(mode=0o700, exist_ok=True)
     for command in COMMANDS:
         argv = " ".join(f"'{a}'" for a in sessmux_cmd(command))
@@ -60,11 +65,9 @@ class Sessmux(Peer):
     repaints = True
 
     def missing(self) -> str | None:
-        if (REPO / "bin" / "sess").is_file():
-            return None
         if (REPO / "sessmux" / "commands" / "sess.py").is_file():
             return None
-        return "sessmux has no sess command yet (bin/sess, sessmux/commands/sess.py)"
+        return "sessmux has no sess command yet (sessmux/commands/sess.py)"
 
     def extra_env(self, rundir: Path) -> dict[str, str]:
         # An installed sessmux has its bytecode compiled; a checkout run with
@@ -72,17 +75,13 @@ class Sessmux(Peer):
         compileall.compile_dir(str(REPO / "sessmux"), quiet=1)
         sockdir = rundir / "sock"
         sockdir.mkdir(mode=0o700)
-        bindir = REPO / "bin"
-        if not (bindir / "reconnect").is_file():
-            bindir = rundir / "bin"
-            _write_wrappers(bindir)
-        pythonpath = os.environ.get("PYTHONPATH")
+        bindir = rundir / "bin"
+        _write_wrappers(bindir)
         return {
             "SESSMUX_DIR": str(sockdir),
             # A registry of the run's own: not every entry ever left in /tmp.
             "SESSMUX_REGISTRY": str(rundir / "registry"),
             "PATH": f"{bindir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-            "PYTHONPATH": f"{REPO}:{pythonpath}" if pythonpath else str(REPO),
             # The launchers run this interpreter itself, not whatever "python3"
             # finds first (a version manager's shim costs more than sessmux).
             "SESSMUX_PYTHON": sys.executable,

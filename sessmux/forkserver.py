@@ -288,7 +288,7 @@ def _serve_one(conn: socket.socket, listener: socket.socket, directory: str) -> 
                 os.chdir("/")
             os.environ.clear()
             os.environ.update(request["env"])
-            spawn.master(report, directory, request["argv"], request["env"], request["attrs"],
+            spawn.run_master(report, directory, request["argv"], request["env"], request["attrs"],
                          size, options, request["name"], bool(request["gate"]))
         except BaseException as e:  # noqa: BLE001
             spawn.report(report, f"err {INTERNAL} master failed to start: {e}")

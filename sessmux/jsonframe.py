@@ -37,7 +37,6 @@ class _Context:
     parse_float = float
     parse_int = int
     parse_constant = staticmethod(_constant)
-    memo: dict[str, str] = {}
 
 
 try:

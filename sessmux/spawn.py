@@ -1,8 +1,9 @@
 """Starting a session: the master daemon and the program under it.
 
-Does I/O (fork, setsid, pty).  ``start`` forks twice so the master is a
-daemon that no shell waits for, detached from every terminal, ignoring
-HUP/INT/QUIT/TSTP.  The master is the pty's session leader; the program
+Does I/O (fork, setsid, pty).  ``start`` asks the directory's fork server
+(:mod:`sessmux.forkserver`) for the master, or forks twice itself, so the
+master is a daemon that no shell waits for, detached from every terminal,
+ignoring HUP/INT/QUIT/TSTP.  The master is the pty's session leader; the program
 runs in a process group of its own that is the pty's foreground group, so
 a ^Z stops it and the master sees the stop (DESIGN §1).  Until the first
 connection the program waits on a gate, as in pty 4.0, so that
@@ -123,14 +124,15 @@ def start(
     this process forks it, and starts a server for the next session.
     Raises :class:`SessError` with the master's own report if it fails.
     """
+    if os.environ.get("SESSMUX_FORKSERVER") == "off":
+        return _fork_master(directory, argv, env, attrs, size, options, name, gate)
     from sessmux import forkserver
 
     line = forkserver.ask(directory, argv, env, attrs, size, options, name, gate)
     if line is not None:
         return answer(line)
     started = _fork_master(directory, argv, env, attrs, size, options, name, gate)
-    if os.environ.get("SESSMUX_FORKSERVER") != "off":
-        forkserver.launch(directory)
+    forkserver.launch(directory)
     return started
 
 
@@ -155,7 +157,7 @@ def _fork_master(
             if os.fork() != 0:
                 os._exit(0)
             os.setsid()  # the master leads the pty's session, away from ours
-            master(report_w, directory, argv, env, attrs, size, options, name, gate)
+            run_master(report_w, directory, argv, env, attrs, size, options, name, gate)
         except BaseException as e:
             report(report_w, f"err {INTERNAL} master failed to start: {e}")
         os._exit(0)
@@ -186,7 +188,7 @@ def report(fd: int, text: str) -> None:
         pass
 
 
-def master(
+def run_master(
     report_fd: int,
     directory: str,
     argv: Sequence[str],

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-MEASUREMENTS = ("throughput", "latency", "memory", "attach", "spawn", "list", "reconnect",
-                "replay")
+MEASUREMENTS = ("throughput", "latency", "memory", "printed", "attach", "spawn", "list",
+                "reconnect", "replay")
 
 
 @pytest.fixture(scope="module")

@@ -229,3 +229,19 @@ def test_jsonframe_refuses_bad_input_in_a_lean_process() -> None:
     out = subprocess.run([sys.executable, "-S", "-c", code, repo], capture_output=True, text=True,
                          timeout=60, check=True).stdout
     assert out.startswith("refused Expecting ','")
+
+
+@pytest.mark.parametrize("module", ["sessmux.master", "sessmux.forkserver", "sessmux.commands.sess",
+                                    "sessmux.commands.sessmux", "sessmux.commands.reconnect",
+                                    "sessmux.commands.disconnect", "sessmux.commands.sesslist"])
+def test_the_tools_and_the_master_start_lean(module: str) -> None:
+    # Every master is a process of its own: these would cost each one
+    # hundreds of kilobytes (typing alone a megabyte) and every tool milliseconds.
+    heavy = {"typing", "re", "json", "dataclasses", "traceback", "getopt", "gettext", "random",
+             "ctypes", "site", "pyte", "psutil"}
+    code = (f"import sys; sys.path.insert(0, sys.argv[1]); import {module}; "
+            "print(' '.join(sorted(sys.modules)))")
+    repo = str(Path(__file__).resolve().parent.parent)
+    loaded = subprocess.run([sys.executable, "-S", "-c", code, repo], capture_output=True,
+                            text=True, timeout=60, check=True).stdout.split()
+    assert not heavy & set(loaded), sorted(heavy & set(loaded))
