@@ -60,8 +60,9 @@ def measure_spawn(ctx: Context) -> list[Table]:
                 term.spawn(argv, run.env)
                 status = term.wait_exit(deadline(60))
                 elapsed = (time.perf_counter() - start) * 1000
+                said = term.last.decode(errors="replace").strip()[-300:]
             if status != 0:
-                raise RuntimeError(f"client exited with status {status}")
+                raise RuntimeError(f"client exited with status {status}: {said!r}")
             table.add(peer.name, elapsed)
             ctx.log(f"  {table.key} round {rnd + 1}: {peer.name} {elapsed:.1f} ms")
             time.sleep(SETTLE)  # whatever the first one left running has settled

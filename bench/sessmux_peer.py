@@ -13,6 +13,7 @@ from __future__ import annotations
 import compileall
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -53,7 +54,7 @@ def _write_wrappers(bindir: Path) -> None:
     # Typed inside a session ("reconnect B; disconnect"), so they must be on PATH.
     bindir.mkdir(mode=0o700, exist_ok=True)
     for command in COMMANDS:
-        argv = " ".join(f"'{a}'" for a in sessmux_cmd(command))
+        argv = " ".join(shlex.quote(a) for a in sessmux_cmd(command))
         path = bindir / command
         path.write_text(f'#!/bin/sh\nexec {argv} "$@"\n')
         path.chmod(0o700)

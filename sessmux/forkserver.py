@@ -242,6 +242,7 @@ def _preload() -> None:
     import gc
 
     import sessmux.master  # noqa: F401 - imported to be shared
+    import sessmux.spawn  # noqa: F401 - and the code a request runs is the server's own
 
     try:
         import sessmux.render
