@@ -114,3 +114,15 @@ def test_the_server_ends_when_its_socket_goes(env: dict[str, str], sessdir: Path
     # Sessions go on being made (by the tool, which starts a new server).
     assert run(env, "sessmux", "-n", "-w", "later", "sleep", "300").returncode == 0
     assert "later" in run(env, "sesslist").stdout
+
+
+def test_only_a_listening_master_keeps_the_server(tmp_path: Path) -> None:
+    from sessmux import forkserver
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as gone:
+        gone.bind(str(tmp_path / "dead"))  # what a killed master leaves: a socket, nobody on it
+    assert not forkserver._any_live(str(tmp_path), ["dead"])
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as live:
+        live.bind(str(tmp_path / "live"))
+        live.listen(1)
+        assert forkserver._any_live(str(tmp_path), ["dead", "live"])
