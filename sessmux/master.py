@@ -11,6 +11,10 @@ connection that keeps taking output holds the program back (as a terminal
 does); one that stalls for :data:`STALL` seconds, and every watcher, just
 fall behind, and are repainted when they drop out of the ring.  Requests
 from tools are answered from the same loop; nothing in it blocks.
+
+This module is the loop, the polling and the program; the data path is in
+:mod:`sessmux.datapath`, the connections in :mod:`sessmux.clients`, the
+control requests in :mod:`sessmux.requests`.
 """
 
 from __future__ import annotations
@@ -19,11 +23,10 @@ import os
 import select
 import signal
 import socket
-import struct
 import time
 
-from sessmux import protocol, registry, requests, resume
-from sessmux.connection import Conn
+from sessmux import clients, datapath, registry, resume
+from sessmux.datapath import EXIT_GRACE
 from sessmux.ring import Ring
 from sessmux.ttyio import get_winsize, set_winsize
 from sessmux.view import View
@@ -31,21 +34,17 @@ from sessmux.view import View
 TYPE_CHECKING = False  # typing costs a megabyte per master
 if TYPE_CHECKING:
     from sessmux import utmp
+    from sessmux.connection import Conn
 
-READ_SIZE = 65536
 LIVE_MIN = 1 << 16  # the ring never holds less, so live readers can lag a little
 HIGH_WATER = 1 << 16  # a read-write terminal this far behind holds the program
 STALL = 2.0  # ... unless it has taken nothing for this long
-CONTROL_LIMIT = 1 << 20  # a client that reads nothing is dropped past this
 INPUT_LIMIT = 1 << 16
-EXIT_GRACE = 0.5  # seconds to wait for a pty's last output after the program ends
 IDLE = 0.02  # seconds of quiet before the screen model is fed
-QUERIES = (b"\x1b[6n", b"\x1b[5n", b"\x1b[c", b"\x1b[0c", b"\x1b[>c")  # need an answer
 ESCAPE_WAIT = 0.5  # a lone detach key detaches after this long without a second one
 SOCKET_CHECK = 5.0  # seconds between checks that the session can still be reached
 IN, OUT = select.POLLIN, select.POLLOUT
 ERR = select.POLLERR | select.POLLHUP | select.POLLNVAL
-_UCRED = struct.Struct("3i")
 
 
 class Master:
@@ -141,7 +140,7 @@ class Master:
                     conn = self.conns.get(fd) or next(
                         (c for c in self.attached() if fd in (c.in_fd, c.out_fd)), None)
                     if conn is not None:
-                        self.drop(conn)
+                        clients.drop(self, conn)
             now = time.monotonic()
             if self.status is not None and self.pty_open and now >= self.exit_deadline:
                 self.pty_open = False
@@ -175,7 +174,7 @@ class Master:
         rw = self.rw
         if rw is not None and rw.escape_at is not None and now >= rw.escape_at + ESCAPE_WAIT:
             rw.escape_at = None
-            self.detach(rw, notify="detached")
+            clients.detach(self, rw, notify="detached")
         if (self.rw is None and self.orphan_timeout and self.disconnected_at is not None
                 and time.time() - self.disconnected_at >= self.orphan_timeout):
             # atsr -x: a session orphaned for longer than this is ended.
@@ -244,7 +243,7 @@ class Master:
                     pass
         for conn in list(self.conns.values()):
             self.flush_blocking(conn)
-            self.drop(conn)
+            clients.drop(self, conn)
         # The records last: the clients waiting for our last words go first.
         self.entry.ended()
         if self.utmp is not None:
@@ -272,11 +271,11 @@ class Master:
         if rw.framed and not rw.exit_sent:
             rw.exit_sent = True  # the resuming client learns it for certain
             rw.blob += resume.encode_exit(self.status)
-            self.deliver(rw)
+            datapath.deliver(self, rw)
             return
         for conn in self.attached():
             conn.send({"t": "exited", "code": self.status})
-            self.detach(conn, notify=None)
+            clients.detach(self, conn, notify=None)
         self.done = True
 
     # -- polling -----------------------------------------------------------
@@ -340,9 +339,9 @@ class Master:
     def dispatch(self, fd: int, ev: int) -> None:
         if fd == self.pty_fd:
             if ev & OUT:
-                self.write_input()
+                datapath.write_input(self)
             if ev & (IN | ERR):
-                self.read_output()
+                datapath.read_output(self)
         elif fd == self.sig_r:
             try:
                 os.read(self.sig_r, 256)
@@ -350,147 +349,26 @@ class Master:
                 pass
             self.reap()
         elif fd == self.listener.fileno():
-            self.accept()
+            clients.accept(self)
         elif fd in self.conns:
             conn = self.conns[fd]
             if ev & OUT:
-                self.write_control(conn)
+                clients.write_control(self, conn)
             if ev & (IN | ERR) and fd in self.conns:
-                self.read_control(conn)
+                clients.read_control(self, conn)
         else:
             for conn in self.attached():
                 if fd == conn.in_fd and ev & (IN | ERR):
-                    self.read_input(conn)
+                    datapath.read_input(self, conn)
                 if fd == conn.out_fd and ev & (OUT | ERR) and conn.attached:
-                    self.deliver(conn)
+                    datapath.deliver(self, conn)
 
-    # -- the data path -----------------------------------------------------
-
-    def read_output(self) -> None:
-        try:
-            data = os.read(self.pty_fd, READ_SIZE)
-        except BlockingIOError:
-            return
-        except OSError:
-            data = b""
-        if not data:
-            self.pty_open = False  # EIO: no process holds the slave any more
-            return
-        self.activity = time.time()
-        self.ring.append(data)
-        if self._view is None and b"\x1b[" in data and (self.rw is None or not self.rw.tty):
-            self.wants_view = any(query in data for query in QUERIES)
-        if self.status is not None:
-            self.exit_deadline = time.monotonic() + EXIT_GRACE
-        for conn in self.attached():
-            if self.live(conn) and conn.offset == self.ring.end - len(data):
-                self.deliver(conn)
-
-    def deliver(self, conn: Conn) -> None:
-        # Caught up: the screen now is the stream's end.  Frames already queued
-        # (an ack, a pong) go first; the repaint follows them in order.  (Waiting
-        # for an empty queue never came while keepalives kept it full.)
-        if conn.want_repaint and conn.offset == self.ring.end:
-            conn.want_repaint = False
-            conn.blob += resume.encode_repaint(conn.offset, self.repaint(conn, since=None))
-        outcome = conn.push(self.ring)
-        if outcome == "behind":
-            # Fell out of the ring: resynchronise with a repaint, not memory.
-            self.log("a connection fell behind; repainting it")
-            screen = self.repaint(conn, since=None)
-            conn.offset = self.ring.end
-            if conn.framed:
-                screen = resume.encode_repaint(conn.offset, screen)
-            conn.blob = bytearray(screen)
-            outcome = conn.push(self.ring)
-        if outcome == "error":
-            # pty 4.0: an output error (EPIPE, EIO) disconnects.
-            self.detach(conn, notify="disconnected")
-
-    def repaint(self, conn: Conn, since: int | None) -> bytes:
-        if not self.screen_model:
-            return b""
-        if conn.tty:
-            return self.view.repaint(self.ring, since)
-        self.view.catch_up(self.ring)
-        return self.view.screen()
-
-    def read_input(self, conn: Conn) -> None:
-        try:
-            data = os.read(conn.in_fd, 4096)
-        except BlockingIOError:
-            return
-        except OSError:
-            data = b""
-        if conn.framed and data:
-            self.read_frames(conn, data)
-            return
-        if not conn.writer:
-            conn.input_eof = not data  # a watcher's keys are read and dropped
-            return
-        if not data:
-            # pty 4.0: EOF on a session's input is a disconnect.
-            self.detach(conn, notify="disconnected")
-            return
-        if conn.detach_key is not None:
-            data, detach = conn.filter_detach_key(data)
-            self.inbuf += data
-            self.write_input()
-            if detach:
-                self.detach(conn, notify="detached")
-            return
-        self.inbuf += data
-        self.write_input()
-
-    def read_frames(self, conn: Conn, data: bytes) -> None:
-        """Input from a resuming client: data frames, pings, window sizes."""
-        try:
-            frames = conn.frames.feed(data)
-            for frame in frames:
-                if frame.kind == resume.DATA:
-                    new = conn.inbox.accept(frame.offset, frame.data)
-                    if conn.writer:
-                        self.inbuf += new
-                    self.tokens[conn.token] = conn.inbox.received
-                elif frame.kind == resume.PING:
-                    conn.blob += resume.encode(resume.PONG, frame.payload)
-                elif frame.kind == resume.WINSIZE and conn is self.rw:
-                    self.resize(*resume.winsize(frame), force=False)
-                elif frame.kind == resume.REPAINT:
-                    conn.want_repaint = True  # after its status line: a clean screen
-                elif frame.kind in (resume.HELLO, resume.ERROR, resume.EXIT):
-                    raise resume.ResumeError(f"unexpected {frame.kind} frame from a client")
-        except resume.ResumeError as e:
-            self.log(f"resume protocol error, disconnecting: {e}")
-            conn.blob += resume.encode(resume.ERROR, str(e).encode())
-            conn.push(self.ring)
-            conn.send({"t": "disconnected", "error": str(e)})  # sessmux -s exits 11
-            self.detach(conn, notify=None)
-            return
-        if any(f.kind == resume.DATA for f in frames):
-            conn.blob += resume.encode_ack(conn.inbox.received)  # the client may drop them
-        self.write_input()
-        self.deliver(conn)
-
-    def write_input(self) -> None:
-        if not self.inbuf:
-            return
-        try:
-            n = os.write(self.pty_fd, self.inbuf)
-        except BlockingIOError:
-            return
-        except OSError:
-            self.inbuf.clear()
-            return
-        self.input_offset += n
-        del self.inbuf[:n]
+    # -- the program -------------------------------------------------------
 
     def answer(self, reply: bytes) -> None:
         """The screen model answers status queries only when no terminal can."""
         if self.rw is None or not self.rw.tty:
             self.inbuf += reply
-
-    # -- the program -------------------------------------------------------
 
     def reap(self) -> None:
         while self.status is None:
@@ -533,103 +411,6 @@ class Master:
                 os.killpg(os.tcgetpgrp(self.pty_fd), signal.SIGWINCH)
             except OSError:
                 pass
-
-    # -- connections -------------------------------------------------------
-
-    def accept(self) -> None:
-        try:
-            sock, _ = self.listener.accept()
-        except OSError:
-            return
-        _, uid, _ = _UCRED.unpack(
-            sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size)
-        )
-        if uid not in (self.uid, 0):
-            # Only the owner (and root) may talk to a session.
-            self.log(f"refused a connection from uid {uid}")
-            try:
-                sock.send(protocol.encode({"t": "error", "code": 2, "msg": "permission denied"}))
-            except OSError:
-                pass
-            sock.close()
-            return
-        sock.setblocking(False)
-        self.conns[sock.fileno()] = Conn(sock)
-
-    def read_control(self, conn: Conn) -> None:
-        try:
-            data, fds, _, _ = socket.recv_fds(conn.sock, 65536, 4)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            data, fds = b"", []
-        conn.fds.extend(fds)
-        if not data:
-            self.drop(conn)
-            return
-        try:
-            for msg in conn.decoder.feed(data):
-                requests.handle(self, conn, msg)
-                if conn.sock.fileno() < 0:
-                    return
-        except (protocol.ProtocolError, KeyError, TypeError, ValueError) as e:
-            self.log(f"closing a connection: {e}")
-            self.drop(conn)
-        if len(conn.control) > CONTROL_LIMIT:
-            self.drop(conn)
-
-    def write_control(self, conn: Conn) -> None:
-        try:
-            n = conn.sock.send(conn.control)
-        except BlockingIOError:
-            return
-        except OSError:
-            self.drop(conn)
-            return
-        del conn.control[:n]
-        if not conn.control and conn.closing:
-            self.drop(conn)
-
-    def drop(self, conn: Conn) -> None:
-        """Forget a connection; losing the read-write one is a disconnect."""
-        if conn.attached:
-            self.detach(conn, notify=None)
-        fd = conn.sock.fileno()
-        self.forget(fd)
-        self.conns.pop(fd, None)
-        for extra in conn.fds:
-            os.close(extra)
-        conn.fds.clear()
-        conn.sock.close()
-
-    def detach(self, conn: Conn, notify: str | None) -> None:
-        """End ``conn``'s data connection; tell its signaller why."""
-        # A framed link (rezume) carries frames only: no raw reset on it.
-        if conn.tty and not conn.framed and notify in ("disconnected", "detached", "takenover",
-                                                       "killed"):
-            from sessmux.render import reset_sequence
-
-            try:
-                os.write(conn.out_fd, reset_sequence())  # give the terminal back sane
-            except OSError:
-                pass
-        if conn is self.rw:
-            self.sent = conn.offset
-            if conn.tty:
-                self.tty_seen = self.sent
-            self.rw = None
-            self.reco = None  # pty 4.0: a disconnect clears the reconnect target
-            self.disconnected_at = time.time()
-            self.entry.disconnected()
-            self.log("disconnected")
-        for fd in {conn.in_fd, conn.out_fd}:
-            self.forget(fd)
-        conn.close_data()
-        if notify:
-            conn.send({"t": notify})
-        conn.closing = True
-        if not conn.control:
-            self.drop(conn)
 
 
 def _traceback() -> str:

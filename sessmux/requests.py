@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Callable
 
-from sessmux import protocol, resume
+from sessmux import clients, datapath, protocol, resume
 from sessmux.connection import Conn
 from sessmux.names import clip_long_name, is_valid
 from sessmux.ttyio import reopen_private
@@ -83,7 +83,7 @@ def on_disconnect(master: Master, conn: Conn, msg: protocol.Message) -> None:
     if master.rw is None:
         conn.send({"t": "error", "code": 2, "msg": "already disconnected"})
         return
-    master.detach(master.rw, notify="disconnected")
+    clients.detach(master, master.rw, notify="disconnected")
     conn.send({"t": "ok"})
 
 
@@ -108,7 +108,7 @@ def on_reco(master: Master, conn: Conn, msg: protocol.Message) -> None:
 def on_kill(master: Master, conn: Conn, msg: protocol.Message) -> None:
     master.log("killed by request")
     for attached in master.attached():
-        master.detach(attached, notify="killed")
+        clients.detach(master, attached, notify="killed")
     conn.send({"t": "ok"})
     master.done = True
 
@@ -131,7 +131,7 @@ def on_go(master: Master, conn: Conn, msg: protocol.Message) -> None:
     """The signaller has said its piece; output may now reach its terminal."""
     conn.held = False
     if conn.attached:
-        master.deliver(conn)
+        datapath.deliver(master, conn)
 
 
 @handler("attach")
@@ -158,7 +158,7 @@ def on_attach(master: Master, conn: Conn, msg: protocol.Message) -> None:
             old.blob += resume.encode(resume.ERROR, f"session {master.name} was taken over "
                                       "by another connection".encode())
             old.push(master.ring)
-        master.detach(old, notify="takenover")
+        clients.detach(master, old, notify="takenover")
     try:
         conn.in_fd = reopen_private(fds[0], write=False)
         conn.out_fd = reopen_private(fds[1], write=True)
@@ -201,7 +201,7 @@ def on_attach(master: Master, conn: Conn, msg: protocol.Message) -> None:
     if writer and master.stopped:
         master.continue_program()  # pty 4.0 continues the program on any reconnect
     if not conn.held:
-        master.deliver(conn)
+        datapath.deliver(master, conn)
 
 
 def _initial_output(master: Master, conn: Conn, msg: protocol.Message) -> protocol.Message:
@@ -214,13 +214,13 @@ def _initial_output(master: Master, conn: Conn, msg: protocol.Message) -> protoc
             conn.offset = resume  # exactly the bytes after it
             return {"resumed": True, "offset": resume}
         conn.offset = ring.end
-        conn.blob = bytearray(master.repaint(conn, since=None))
+        conn.blob = bytearray(datapath.repaint(master, conn, since=None))
         return {"resumed": False, "behind": True, "offset": ring.end}
     if conn.tty and ring.end == 0:
         conn.offset = 0  # a new session: nothing to repaint, the terminal goes on as it is
     elif conn.tty:
         since = master.tty_seen if conn.writer else None
-        conn.blob = bytearray(master.repaint(conn, since=since))
+        conn.blob = bytearray(datapath.repaint(master, conn, since=since))
         conn.offset = ring.end
     elif conn.writer:
         # A pipe or file: the raw bytes the last connection had not received.

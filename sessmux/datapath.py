@@ -1,0 +1,150 @@
+"""The master's data path: the program's output to terminals, keys to the program.
+
+Does I/O on the descriptors a :class:`~sessmux.master.Master` holds; these
+are its methods, kept apart (as :mod:`sessmux.requests` keeps the control
+requests) so each part stays small.  Output read from the pty goes into
+the ring and straight out to every connection that is caught up; one
+that fell out of the ring is repainted.  Keys are queued and written to
+the pty as it takes them; a resuming client's come in data frames.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from sessmux import clients, resume
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from sessmux.connection import Conn
+    from sessmux.master import Master
+
+READ_SIZE = 65536
+EXIT_GRACE = 0.5  # seconds to wait for a pty's last output after the program ends
+QUERIES = (b"\x1b[6n", b"\x1b[5n", b"\x1b[c", b"\x1b[0c", b"\x1b[>c")  # need an answer
+
+
+def read_output(master: Master) -> None:
+    try:
+        data = os.read(master.pty_fd, READ_SIZE)
+    except BlockingIOError:
+        return
+    except OSError:
+        data = b""
+    if not data:
+        master.pty_open = False  # EIO: no process holds the slave any more
+        return
+    master.activity = time.time()
+    master.ring.append(data)
+    if master._view is None and b"\x1b[" in data and (master.rw is None or not master.rw.tty):
+        master.wants_view = any(query in data for query in QUERIES)
+    if master.status is not None:
+        master.exit_deadline = time.monotonic() + EXIT_GRACE
+    for conn in master.attached():
+        if master.live(conn) and conn.offset == master.ring.end - len(data):
+            deliver(master, conn)
+
+
+def deliver(master: Master, conn: Conn) -> None:
+    # Caught up: the screen now is the stream's end.  Frames already queued
+    # (an ack, a pong) go first; the repaint follows them in order.  (Waiting
+    # for an empty queue never came while keepalives kept it full.)
+    if conn.want_repaint and conn.offset == master.ring.end:
+        conn.want_repaint = False
+        conn.blob += resume.encode_repaint(conn.offset, repaint(master, conn, since=None))
+    outcome = conn.push(master.ring)
+    if outcome == "behind":
+        # Fell out of the ring: resynchronise with a repaint, not memory.
+        master.log("a connection fell behind; repainting it")
+        screen = repaint(master, conn, since=None)
+        conn.offset = master.ring.end
+        if conn.framed:
+            screen = resume.encode_repaint(conn.offset, screen)
+        conn.blob = bytearray(screen)
+        outcome = conn.push(master.ring)
+    if outcome == "error":
+        # pty 4.0: an output error (EPIPE, EIO) disconnects.
+        clients.detach(master, conn, notify="disconnected")
+
+
+def repaint(master: Master, conn: Conn, since: int | None) -> bytes:
+    if not master.screen_model:
+        return b""
+    if conn.tty:
+        return master.view.repaint(master.ring, since)
+    master.view.catch_up(master.ring)
+    return master.view.screen()
+
+
+def read_input(master: Master, conn: Conn) -> None:
+    try:
+        data = os.read(conn.in_fd, 4096)
+    except BlockingIOError:
+        return
+    except OSError:
+        data = b""
+    if conn.framed and data:
+        read_frames(master, conn, data)
+        return
+    if not conn.writer:
+        conn.input_eof = not data  # a watcher's keys are read and dropped
+        return
+    if not data:
+        # pty 4.0: EOF on a session's input is a disconnect.
+        clients.detach(master, conn, notify="disconnected")
+        return
+    if conn.detach_key is not None:
+        data, detach = conn.filter_detach_key(data)
+        master.inbuf += data
+        write_input(master)
+        if detach:
+            clients.detach(master, conn, notify="detached")
+        return
+    master.inbuf += data
+    write_input(master)
+
+
+def read_frames(master: Master, conn: Conn, data: bytes) -> None:
+    """Input from a resuming client: data frames, pings, window sizes."""
+    try:
+        frames = conn.frames.feed(data)
+        for frame in frames:
+            if frame.kind == resume.DATA:
+                new = conn.inbox.accept(frame.offset, frame.data)
+                if conn.writer:
+                    master.inbuf += new
+                master.tokens[conn.token] = conn.inbox.received
+            elif frame.kind == resume.PING:
+                conn.blob += resume.encode(resume.PONG, frame.payload)
+            elif frame.kind == resume.WINSIZE and conn is master.rw:
+                master.resize(*resume.winsize(frame), force=False)
+            elif frame.kind == resume.REPAINT:
+                conn.want_repaint = True  # after its status line: a clean screen
+            elif frame.kind in (resume.HELLO, resume.ERROR, resume.EXIT):
+                raise resume.ResumeError(f"unexpected {frame.kind} frame from a client")
+    except resume.ResumeError as e:
+        master.log(f"resume protocol error, disconnecting: {e}")
+        conn.blob += resume.encode(resume.ERROR, str(e).encode())
+        conn.push(master.ring)
+        conn.send({"t": "disconnected", "error": str(e)})  # sessmux -s exits 11
+        clients.detach(master, conn, notify=None)
+        return
+    if any(f.kind == resume.DATA for f in frames):
+        conn.blob += resume.encode_ack(conn.inbox.received)  # the client may drop them
+    write_input(master)
+    deliver(master, conn)
+
+
+def write_input(master: Master) -> None:
+    if not master.inbuf:
+        return
+    try:
+        n = os.write(master.pty_fd, master.inbuf)
+    except BlockingIOError:
+        return
+    except OSError:
+        master.inbuf.clear()
+        return
+    master.input_offset += n
+    del master.inbuf[:n]
