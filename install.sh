@@ -33,7 +33,17 @@ if ! "$python" -c 'import ensurepip' 2>/dev/null && [ "$(id -u)" = 0 ] && comman
 fi
 mkdir -p "$prefix" "$bindir" "$mandir"
 [ -x "$prefix/venv/bin/python" ] || "$python" -m venv "$prefix/venv"
-"$prefix/venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade "$here"
+# Build from a private copy of the sources: the build writes into the tree
+# (which may be someone else's, or read-only) and would reuse what an old
+# build left there.
+copy=$(mktemp -d)
+trap 'rm -rf "$copy"' EXIT
+mkdir "$copy/sessmux"
+for part in pyproject.toml README.md sessmux; do
+    cp -R "$here/$part" "$copy/sessmux/"
+done
+"$prefix/venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade --force-reinstall --no-deps "$copy/sessmux"
+"$prefix/venv/bin/python" -m pip install -q --disable-pip-version-check "$copy/sessmux"
 # The commands start Python with -S (no site: a third of the start-up time),
 # with the environment's packages put on the path directly.
 venv_python=$prefix/venv/bin/python
