@@ -3,8 +3,9 @@
     python3 -m bench [--quick | --smoke] [--json] [--only NAME[,NAME]] [-v]
 
 Measurements, in order: throughput, latency, memory, printed (memory of
-sessions that printed a screenful), attach, spawn, list,
-reconnect, replay.  Progress goes to stderr; the tables (or JSON) to stdout.
+sessions that printed a screenful), attach, spawn, list, reconnect,
+replay, rezume (over loopback ssh, against ssh -t; needs root).  Progress
+goes to stderr; the tables (or JSON) to stdout.
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ from bench.runner import FULL, QUICK, SMOKE, Context, header_line, machine
 
 Measure = Callable[[Context], list[Table]]
 
+
+def _rezume(ctx: Context) -> list[Table]:
+    # Imported when asked for: it drives ssh and sshd with the tests' helpers.
+    from bench import rezume_bench
+
+    return rezume_bench.measure(ctx)
+
+
 MEASUREMENTS: dict[str, Measure] = {
     "throughput": throughput.measure,
     "latency": latency.measure,
@@ -37,6 +46,7 @@ MEASUREMENTS: dict[str, Measure] = {
     "list": idle.measure_list,
     "reconnect": flip_mod.measure,
     "replay": replay.measure,
+    "rezume": _rezume,
 }
 
 

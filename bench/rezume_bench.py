@@ -1,6 +1,7 @@
 """rezume against plain ``ssh -t`` over loopback ssh (does I/O; a program, not a test).
 
     python3 -m bench.rezume_bench [--mb N] [--keys N] [--cuts N]
+    python3 -m bench --only rezume     (the same, sized like the other measurements)
 
 Starts a private sshd on 127.0.0.1 (tests/sshd.py; needs root), and in
 the same run measures, for ``rezume`` and for ``ssh -t``:
@@ -24,13 +25,14 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
 
 from bench.report import Table, render
+from bench.runner import Context
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -108,17 +110,17 @@ def server(workdir: Path) -> Iterator[tuple[sshd.Sshd, Path, dict[str, str]]]:
 def command(peer: str, srv: sshd.Sshd, wrapper: Path, remote: str,
             port: int | None = None) -> list[str]:
     ssh = srv.ssh(port=port)
-    if peer == "ssh -t":
+    if peer == PEERS[0]:
         return [*ssh, "-t", f"root@{srv.host}", remote]
     return ["rezume", *ssh[1:], "--keepalive", "0.5", "--sessmux", str(wrapper),
             f"root@{srv.host}", "sh", "-c", remote]
 
 
 def throughput(srv: sshd.Sshd, wrapper: Path, env: dict[str, str], path: Path,
-               table: Table) -> None:
+               table: Table, peers: tuple[str, str] = PEERS) -> None:
     size = path.stat().st_size
     remote = f"stty raw -echo; echo B''EGIN; cat {path}; echo E''ND"
-    for peer in PEERS:
+    for peer in peers:
         pty = Pty(env, command(peer, srv, wrapper, remote))
         try:
             begin = pty.wait_for(b"BEGIN\n")
@@ -130,9 +132,9 @@ def throughput(srv: sshd.Sshd, wrapper: Path, env: dict[str, str], path: Path,
 
 
 def latency(srv: sshd.Sshd, wrapper: Path, env: dict[str, str], keys: int,
-            table: Table) -> None:
+            table: Table, peers: tuple[str, str] = PEERS) -> None:
     remote = "stty raw -echo; echo RE''ADY; exec cat"
-    for peer in PEERS:
+    for peer in peers:
         pty = Pty(env, command(peer, srv, wrapper, remote))
         try:
             pty.wait_for(b"READY")
@@ -150,10 +152,10 @@ def latency(srv: sshd.Sshd, wrapper: Path, env: dict[str, str], keys: int,
 
 
 def recovery(srv: sshd.Sshd, wrapper: Path, env: dict[str, str], cuts: int,
-             table: Table) -> None:
+             table: Table, peers: tuple[str, str] = PEERS) -> None:
     proxy = FaultProxy(srv.port)
     remote = "stty raw -echo; echo RE''ADY; exec cat"
-    pty = Pty(env, command("rezume", srv, wrapper, remote, port=proxy.port))
+    pty = Pty(env, command(peers[1], srv, wrapper, remote, port=proxy.port))
     try:
         pty.wait_for(b"READY")
         for i in range(cuts):
@@ -164,12 +166,61 @@ def recovery(srv: sshd.Sshd, wrapper: Path, env: dict[str, str], cuts: int,
             proxy.cut()
             pty.term.send(key)  # typed as the link drops: comes back after resync
             pty.wait_for(key, mark + 1)
-            table.add("rezume", (time.monotonic() - t0) * 1000)
+            table.add(peers[1], (time.monotonic() - t0) * 1000)
             pty.wait_for(b"\x1b[?25h", mark)  # the repaint that removes the status line
-        table.skip("ssh -t", "the session ends with the link")
+        table.skip(peers[0], "the session ends with the link")
     finally:
         pty.close()
         proxy.close()
+
+
+# Sizes for ``python3 -m bench``: MB, keystrokes, cuts, throughput rounds.
+SIZES = {"full": (20, 200, 10, 3), "quick": (5, 50, 3, 1), "smoke": (1, 10, 1, 1)}
+
+
+def measure(ctx: Context) -> list[Table]:
+    """The measurement ``rezume`` of ``python3 -m bench``: sessmux's row is rezume's."""
+    mb, keys, cuts, rounds = SIZES.get(ctx.config.name, SIZES["quick"])
+    peers = (PEERS[0], "sessmux")
+    tables = make_tables(mb, "rezume (sessmux) against ssh -t: ")
+    why = "needs root, to start a private sshd" if os.geteuid() != 0 else sshd.unavailable()
+    if why:
+        for table in tables:
+            for peer in peers:
+                table.skip(peer, f"n/a: {why}")
+        return tables
+    run(mb, keys, cuts, rounds, tables, peers, ctx.log)
+    return tables
+
+
+def make_tables(mb: int, prefix: str = "") -> list[Table]:
+    return [
+        Table("rezume_tput", f"{prefix}throughput, cat {mb} MB over loopback ssh", "MB/s",
+              higher_is_better=True),
+        Table("rezume_latency", f"{prefix}keystroke latency over loopback ssh", "ms",
+              show_p99=True),
+        Table("rezume_recovery", f"{prefix}recovery after a cut (keepalive 0.5 s)", "ms"),
+    ]
+
+
+def run(mb: int, keys: int, cuts: int, rounds: int, tables: list[Table],
+        peers: tuple[str, str], log: Callable[[str], None]) -> None:
+    tput, lat, rec = tables
+    cuts = min(cuts, len(UNIQUE_KEYS))
+    with tempfile.TemporaryDirectory(prefix="rezume-bench-") as tmp:
+        work = Path(tmp)
+        path = work / "payload.txt"
+        with path.open("wb") as f:
+            line = b"0123456789abcdefghijklmnopqrstuvwxyz" * 2 + b"\n"
+            f.write(line * (mb * 1000 * 1000 // len(line)))
+        with server(work) as (srv, wrapper, env):
+            log("  rezume: throughput")
+            for _ in range(rounds):
+                throughput(srv, wrapper, env, path, tput, peers)
+            log("  rezume: latency")
+            latency(srv, wrapper, env, keys, lat, peers)
+            log("  rezume: recovery")
+            recovery(srv, wrapper, env, cuts, rec, peers)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,30 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cuts", type=int, default=10, help="cuts for recovery")
     p.add_argument("--rounds", type=int, default=3, help="throughput rounds")
     args = p.parse_args(argv)
-    args.cuts = min(args.cuts, len(UNIQUE_KEYS))
     why = sshd.unavailable()
     if why:
         print(f"rezume_bench: fatal: {why}", file=sys.stderr)
         return 1
-    tput = Table("rezume-tput", f"throughput, cat {args.mb} MB over loopback ssh", "MB/s",
-                 higher_is_better=True)
-    lat = Table("rezume-latency", "keystroke latency over loopback ssh", "ms", show_p99=True)
-    rec = Table("rezume-recovery", "recovery after a cut (keepalive 0.5 s)", "ms")
-    with tempfile.TemporaryDirectory(prefix="rezume-bench-") as tmp:
-        work = Path(tmp)
-        path = work / "payload.txt"
-        with path.open("wb") as f:
-            line = b"0123456789abcdefghijklmnopqrstuvwxyz" * 2 + b"\n"
-            f.write(line * (args.mb * 1000 * 1000 // len(line)))
-        with server(work) as (srv, wrapper, env):
-            print("-- throughput", file=sys.stderr)
-            for _ in range(args.rounds):
-                throughput(srv, wrapper, env, path, tput)
-            print("-- latency", file=sys.stderr)
-            latency(srv, wrapper, env, args.keys, lat)
-            print("-- recovery", file=sys.stderr)
-            recovery(srv, wrapper, env, args.cuts, rec)
-    for table in (tput, lat, rec):
+    tables = make_tables(args.mb)
+    run(args.mb, args.keys, args.cuts, args.rounds, tables, PEERS,
+        lambda line: print(line, file=sys.stderr))
+    for table in tables:
         print()
         print(render(table, list(PEERS)))
     return 0

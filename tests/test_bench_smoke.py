@@ -18,7 +18,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 MEASUREMENTS = ("throughput", "latency", "memory", "printed", "attach", "spawn", "list",
-                "reconnect", "replay")
+                "reconnect", "replay", "rezume")
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +56,8 @@ def test_sessmux_has_a_number_everywhere(smoke: dict[str, object]) -> None:
         assert isinstance(peers, dict)
         skipped = table["skipped"]
         assert isinstance(skipped, dict)
+        if str(table["key"]).startswith("rezume") and os.geteuid() != 0:
+            continue  # a private sshd needs root; as root it must have run
         assert "sessmux" in peers, (table["key"], skipped.get("sessmux"))
         median = peers["sessmux"]["median"]
         assert isinstance(median, float | int) and median > 0, (table["key"], median)
