@@ -332,13 +332,8 @@ class Client:
 
     def wait_outage(self, guard: TerminalGuard, until: float) -> None:
         """Between attempts: keep reading keys (buffered), keep the status line fresh."""
-        assert self.outage is not None
-        lost = time.monotonic() - (self.lost_contact or self.outage)  # since the last word
         how = "press Enter to reconnect" if self.s.manual else "reconnecting"
-        hint = (self.last_error.splitlines() or [""])[-1][:40]
-        self.status(f"rezume: no contact with {self.s.host} for {int(lost)}s, "
-                    f"attempt {max(1, self.attempts)}, {how}; Enter ~ . quits"
-                    + (f" ({hint})" if hint else ""))
+        self.show_outage(how)
         # --manual waits for Enter, not for the retry time (which has passed):
         # without this the status line was redrawn in a busy loop.
         timeout = 1.0 if self.s.manual else max(0.0, min(1.0, until - time.monotonic()))
@@ -350,14 +345,29 @@ class Client:
             if data:
                 self.keys_typed(data, guard, None)
 
+    def show_outage(self, how: str) -> None:
+        """The status line of an outage: how long, which attempt, what now."""
+        assert self.outage is not None
+        lost = time.monotonic() - (self.lost_contact or self.outage)  # since the last word
+        hint = (self.last_error.splitlines() or [""])[-1][:40]
+        self.status(f"rezume: no contact with {self.s.host} for {int(lost)}s, "
+                    f"attempt {max(1, self.attempts)}, {how}; Enter ~ . quits"
+                    + (f" ({hint})" if hint else ""))
+
     def serve(self, link: Link, guard: TerminalGuard) -> int | None:
         """Relay until the session ends (its status) or the link dies (None)."""
         dead_after = self.s.interval * self.s.count
         next_ping = time.monotonic() + self.s.interval
+        next_status = 0.0
         while True:
             now = time.monotonic()
             if now - link.contact > dead_after + (0 if link.hello else 10):
                 return None  # no sign of life: the link is dead
+            if link.hello is None and self.outage is not None and now >= next_status:
+                # A connection attempt into a dead network can take a while: the
+                # status line goes on counting (the select wakes once a second).
+                self.show_outage("connecting")
+                next_status = now + 1.0
             if link.hello is not None and now >= next_ping:
                 link.send(resume.encode(resume.PING, int(now * 1000).to_bytes(8, "big")))
                 next_ping = now + self.s.interval

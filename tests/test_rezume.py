@@ -417,6 +417,10 @@ def test_a_black_hole_is_noticed_by_keepalives_and_recovered(remote: Remote) -> 
     lost = time.monotonic()
     term.expect("rezume: no contact with", timeout=REZUME_DEADLINE)
     noticed = time.monotonic() - lost
+    # The next attempt hangs in the black hole too; the status line goes on counting.
+    first = term.expect(r"for (\d+)s, attempt (\d+), connecting", timeout=REZUME_DEADLINE)
+    later = term.expect(r"for (\d+)s, attempt (\d+), connecting", timeout=REZUME_DEADLINE)
+    assert later.group(2) == first.group(2) and int(later.group(1)) > int(first.group(1))
     term.line("echo typed-in-the-dark-$((40+2))")  # into the key buffer
     remote.proxy.blackhole(False)
     term.expect("typed-in-the-dark-42", timeout=REZUME_DEADLINE)
