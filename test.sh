@@ -11,7 +11,7 @@ export DEBIAN_FRONTEND=noninteractive
 need=""
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     for pkg in python3 python3-venv tmux screen dtach openssh-server openssh-client \
-               groff-base procps util-linux passwd vim-tiny libutempter0; do
+               groff-base procps util-linux passwd vim-tiny libutempter0 zsh; do
         dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
     done
     if [ -n "$need" ]; then
