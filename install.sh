@@ -1,9 +1,9 @@
 #!/bin/sh
 # Install sessmux for the current user: a private virtual environment with its
-# dependencies, the commands linked into ~/.local/bin and the man pages into
+# dependencies, the commands in ~/.local/bin and the man pages into
 # ~/.local/share/man.  Run it again to upgrade.  Settings (environment):
 #   SESSMUX_PREFIX  where the environment goes (default ~/.local/share/sessmux)
-#   SESSMUX_BINDIR  where the commands are linked (default ~/.local/bin)
+#   SESSMUX_BINDIR  where the commands go (default ~/.local/bin)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 prefix=${SESSMUX_PREFIX:-$HOME/.local/share/sessmux}
