@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import os
 import select
-import socket
 import time
 
-from sessmux import protocol
+from sessmux import protocol, unix
 from sessmux.errors import NoSession, SessError
 from sessmux.names import is_valid
 from sessmux.paths import socket_path
@@ -25,7 +24,7 @@ LIST_TIMEOUT = 1.0
 class Channel:
     """A greeted connection to one master, with the messages it has sent us."""
 
-    def __init__(self, sock: socket.socket, name: str) -> None:
+    def __init__(self, sock: unix.Socket, name: str) -> None:
         self.sock = sock
         self.name = name
         self.decoder = protocol.Decoder()
@@ -37,7 +36,7 @@ class Channel:
     def send(self, msg: protocol.Message, fds: list[int] | None = None) -> None:
         try:
             if fds:
-                socket.send_fds(self.sock, [protocol.encode(msg)], fds)
+                unix.send_fds(self.sock, [protocol.encode(msg)], fds)
             else:
                 self.sock.sendall(protocol.encode(msg))
         except OSError:
@@ -70,7 +69,7 @@ class Channel:
 def connect(directory: str, name: str, timeout: float = TIMEOUT) -> Channel:
     """A connection to session ``name``'s master, greeted."""
     path = socket_path(directory, name)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = unix.Socket()
     sock.settimeout(timeout)
     try:
         sock.connect(path)
@@ -118,11 +117,11 @@ def statuses(directory: str, timeout: float = LIST_TIMEOUT) -> list[protocol.Mes
     Stale sockets are removed; masters that do not answer in time are
     skipped (pty 4.0 ``sesslist``: any failure skips that entry).
     """
-    pending: dict[int, tuple[str, socket.socket, protocol.Decoder]] = {}
+    pending: dict[int, tuple[str, unix.Socket, protocol.Decoder]] = {}
     query = protocol.encode(protocol.hello()) + protocol.encode({"t": "status"})
     for name in session_names(directory):
         path = os.path.join(directory, name)
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = unix.Socket()
         sock.setblocking(False)
         try:
             sock.connect(path)

@@ -11,11 +11,10 @@ the session, as in pty 4.0.
 from __future__ import annotations
 
 import os
-import socket
 import struct
 import time
 
-from sessmux import protocol, requests
+from sessmux import protocol, requests, unix
 from sessmux.connection import Conn
 
 TYPE_CHECKING = False
@@ -32,7 +31,7 @@ def accept(master: Master) -> None:
     except OSError:
         return
     _, uid, _ = _UCRED.unpack(
-        sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size)
+        sock.getsockopt(unix.SOL_SOCKET, unix.SO_PEERCRED, _UCRED.size)
     )
     if uid not in (master.uid, 0):
         # Only the owner (and root) may talk to a session.
@@ -49,7 +48,7 @@ def accept(master: Master) -> None:
 
 def read_control(master: Master, conn: Conn) -> None:
     try:
-        data, fds, _, _ = socket.recv_fds(conn.sock, 65536, 4)
+        data, fds, _, _ = unix.recv_fds(conn.sock, 65536, 4)
     except (BlockingIOError, InterruptedError):
         return
     except OSError:

@@ -8,10 +8,9 @@ only falls behind; it never holds the program or other readers back.
 from __future__ import annotations
 
 import os
-import socket
 import time
 
-from sessmux import protocol, resume
+from sessmux import protocol, resume, unix
 from sessmux.ring import Ring
 
 WRITE_LIMIT = 1 << 18
@@ -21,7 +20,7 @@ FRAME_DATA = 1 << 15  # output bytes per data frame
 class Conn:
     """A client socket; after ``attach``, also a data connection."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: unix.Socket) -> None:
         self.sock = sock
         self.decoder = protocol.Decoder()
         self.control = bytearray()  # frames waiting to be sent

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import marshal
 import os
-import socket
 import struct
 import sys
+
+from sessmux import unix
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def ask(
     gate: bool,
 ) -> str | None:
     """The master's report line, or None when no server answers."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = unix.Socket()
     sock.settimeout(TIMEOUT)
     try:
         sock.connect(socket_path(directory))
@@ -96,13 +97,23 @@ def ask(
     body = marshal.dumps(request)
     try:
         sock.sendall(_LENGTH.pack(len(body)) + body)
-        with sock.makefile("rb") as f:
-            line = f.readline().decode("utf-8", "replace")
+        line = _readline(sock).decode("utf-8", "replace")
     except OSError:
         return None
     finally:
         sock.close()
     return line or None
+
+
+def _readline(sock: unix.Socket) -> bytes:
+    """One line (the master's report), or what came before the end of the stream."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def _cwd() -> str:
@@ -200,7 +211,7 @@ def serve(directory: str) -> None:
 def _any_live(directory: str, names: list[str]) -> bool:
     """Whether one of the sessions' masters still listens (killed ones leave sockets)."""
     for name in names:
-        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe = unix.Socket()
         probe.settimeout(1.0)
         try:
             probe.connect(os.path.join(directory, name))
@@ -212,16 +223,16 @@ def _any_live(directory: str, names: list[str]) -> bool:
     return False
 
 
-def _bind(path: str) -> socket.socket | None:
+def _bind(path: str) -> unix.Socket | None:
     for _ in range(2):
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener = unix.Socket()
         try:
             listener.bind(path)
             listener.listen(16)
             return listener
         except OSError:
             listener.close()
-        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe = unix.Socket()
         try:
             probe.connect(path)
             return None  # another server is running
@@ -253,13 +264,13 @@ def _preload() -> None:
     gc.freeze()
 
 
-def _serve_one(conn: socket.socket, listener: socket.socket, directory: str) -> None:
+def _serve_one(conn: unix.Socket, listener: unix.Socket, directory: str) -> None:
     from sessmux import spawn
     from sessmux.errors import INTERNAL
 
     try:
         conn.settimeout(2.0)
-        uid = _UCRED.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+        uid = _UCRED.unpack(conn.getsockopt(unix.SOL_SOCKET, unix.SO_PEERCRED,
                                             _UCRED.size))[1]
         if uid != os.getuid():
             return
@@ -301,11 +312,11 @@ def _serve_one(conn: socket.socket, listener: socket.socket, directory: str) -> 
         pass
 
 
-def _refuse(conn: socket.socket, line: str) -> None:
+def _refuse(conn: unix.Socket, line: str) -> None:
     """Say why, and let the rest of the request go (unread data would reset it)."""
     try:
         conn.sendall(line.replace("\n", " ").encode() + b"\n")
-        conn.shutdown(socket.SHUT_WR)
+        conn.shutdown(unix.SHUT_WR)
         conn.settimeout(0.5)
         while conn.recv(65536):
             pass
@@ -315,7 +326,7 @@ def _refuse(conn: socket.socket, line: str) -> None:
         conn.close()
 
 
-def _read_request(conn: socket.socket) -> dict[str, Any]:
+def _read_request(conn: unix.Socket) -> dict[str, Any]:
     head = _recv_exactly(conn, _LENGTH.size)
     (size,) = _LENGTH.unpack(head)
     if size > MAX_REQUEST:
@@ -326,7 +337,7 @@ def _read_request(conn: socket.socket) -> dict[str, Any]:
     return request
 
 
-def _recv_exactly(conn: socket.socket, size: int) -> bytes:
+def _recv_exactly(conn: unix.Socket, size: int) -> bytes:
     data = b""
     while len(data) < size:
         chunk = conn.recv(size - len(data))

@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import os
 import select
-import signal
-import socket
 import time
 
-from sessmux import clients, datapath, registry, resume
+from sessmux import clients, datapath, registry, resume, unix
 from sessmux.datapath import EXIT_GRACE
 from sessmux.ring import Ring
 from sessmux.ttyio import get_winsize, set_winsize
@@ -33,8 +31,12 @@ from sessmux.view import View
 
 TYPE_CHECKING = False  # typing costs a megabyte per master
 if TYPE_CHECKING:
+    import signal
+
     from sessmux import utmp
     from sessmux.connection import Conn
+else:  # the signal module's enums cost every command milliseconds (see sessmux.unix)
+    import _signal as signal
 
 LIVE_MIN = 1 << 16  # the ring never holds less, so live readers can lag a little
 HIGH_WATER = 1 << 16  # a read-write terminal this far behind holds the program
@@ -54,7 +56,7 @@ class Master:
         self,
         name: str,
         directory: str,
-        listener: socket.socket,
+        listener: unix.Socket,
         pty_fd: int,
         pid: int,
         gate_fd: int,
@@ -200,7 +202,7 @@ class Master:
             self.done = True
             return
         try:
-            fresh = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            fresh = unix.Socket()
             fresh.bind(self.path)
             fresh.listen(16)
             fresh.setblocking(False)

@@ -14,11 +14,11 @@ name can never climb out of the session directory:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import random
+    from collections.abc import Iterable
 
 FIRST = "pqrstuvwxyzabcdefghijklmno"
 SECOND = "0123456789abcdef"

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Mapping
 
 from sessmux.errors import DIRECTORY, SessError, UnsafeDirectory
 from sessmux.names import check
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 def candidate(env: Mapping[str, str], uid: int, explicit: str | None = None) -> str:

@@ -24,10 +24,13 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Mapping
 
 from sessmux import jsonframe, settings
 from sessmux.names import is_valid
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DEFAULT = "/tmp/sessmux-registry"
 KEEP = 24 * 3600  # seconds an ended entry stays readable

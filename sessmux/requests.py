@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 
 from sessmux import clients, datapath, protocol, resume
 from sessmux.connection import Conn
@@ -18,6 +17,8 @@ from sessmux.ttyio import reopen_private
 
 TYPE_CHECKING = False  # typing costs a megabyte per master
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sessmux.master import Master
 
     Handler = Callable[[Master, Conn, protocol.Message], None]

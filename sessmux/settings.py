@@ -17,7 +17,10 @@ older sessmux.  Known keys, all ``on`` by default:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DEFAULT = "/etc/sessmux.conf"
 FALSE = ("off", "no", "false", "0", "disabled")

@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import os
 import select
-import signal
-from collections.abc import Mapping
 
 from sessmux import client
 from sessmux.errors import COMMS, ELSEWHERE, NO_SESSION, NoSession, SessError
 from sessmux.ttyio import TerminalGuard, get_winsize
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal
+    from collections.abc import Mapping
+else:  # the signal module's enums cost every command milliseconds (see sessmux.unix)
+    import _signal as signal
 
 HANGUPS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)
 

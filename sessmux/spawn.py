@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import os
 import pty
-import signal
-import socket
 import termios
-from collections.abc import Mapping, Sequence
 
-from sessmux import client, names
+from sessmux import client, names, unix
 from sessmux.errors import DIRECTORY, INTERNAL, SessError
 from sessmux.ttyio import set_winsize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import signal
+    from collections.abc import Mapping, Sequence
+
     from sessmux.ttyio import Attrs
+else:  # the signal module's enums cost every command milliseconds (see sessmux.unix)
+    import _signal as signal
 
 
 class Options:
@@ -73,12 +75,12 @@ def default_attrs() -> Attrs:
     return attrs
 
 
-def claim(directory: str, name: str | None) -> tuple[str, socket.socket]:
+def claim(directory: str, name: str | None) -> tuple[str, unix.Socket]:
     """Bind the session's socket; binding is what makes a name ours."""
     wanted = [names.check(name)] if name else names.candidates(client.session_names(directory))
     for candidate in wanted:
         path = os.path.join(directory, candidate)
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = unix.Socket()
         try:
             sock.bind(path)
         except OSError:
@@ -96,7 +98,7 @@ def claim(directory: str, name: str | None) -> tuple[str, socket.socket]:
 
 def _stale(path: str) -> bool:
     """A socket nobody listens on: its master died."""
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe = unix.Socket()
     try:
         probe.connect(path)
     except ConnectionRefusedError:

@@ -238,10 +238,22 @@ def test_the_tools_and_the_master_start_lean(module: str) -> None:
     # Every master is a process of its own: these would cost each one
     # hundreds of kilobytes (typing alone a megabyte) and every tool milliseconds.
     heavy = {"typing", "re", "json", "dataclasses", "traceback", "getopt", "gettext", "random",
-             "ctypes", "site", "pyte", "psutil"}
+             "ctypes", "site", "pyte", "psutil", "socket", "signal", "enum", "selectors"}
+    if module.startswith("sessmux.commands."):
+        heavy.add("collections")  # the master needs a deque; the tools need nothing of it
     code = (f"import sys; sys.path.insert(0, sys.argv[1]); import {module}; "
             "print(' '.join(sorted(sys.modules)))")
     repo = str(Path(__file__).resolve().parent.parent)
     loaded = subprocess.run([sys.executable, "-S", "-c", code, repo], capture_output=True,
                             text=True, timeout=60, check=True).stdout.split()
     assert not heavy & set(loaded), sorted(heavy & set(loaded))
+
+
+@pytest.mark.parametrize("name", ["jsonframe", "names", "protocol", "render", "resume", "ring",
+                                  "screen", "settings", "unix", "vtparse"])
+def test_module_header_examples(name: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"sessmux.{name}"))
+    assert result.attempted and not result.failed

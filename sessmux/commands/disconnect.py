@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
 from sessmux import cli, client
 from sessmux.errors import SessError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 USAGE = "usage: disconnect [-s name]"
 HELP = USAGE + """

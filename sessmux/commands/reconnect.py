@@ -8,10 +8,13 @@ killed.  With no target it clears it.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
 from sessmux import cli, client, names
 from sessmux.errors import SessError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 USAGE = "usage: reconnect [-s name] [-R] [-f] [target]"
 HELP = USAGE + """

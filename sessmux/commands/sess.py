@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 import termios
-from collections.abc import Sequence
 
 from sessmux import cli, paths, spawn
 from sessmux.signaller import Signaller, steer
@@ -13,6 +12,8 @@ from sessmux.ttyio import get_winsize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sessmux.ttyio import Attrs
 
 USAGE = "usage: sess [-qQv] [-d] [-rR] [-f] [-b size] [program [arg ...]]"

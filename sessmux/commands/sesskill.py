@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
 
 from sessmux import cli, client
 from sessmux.errors import SessError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 USAGE = "usage: sesskill -y [-m] [-s name]"
 HELP = USAGE + """

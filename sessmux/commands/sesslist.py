@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
 
 from sessmux import cli, client
 from sessmux.names import visible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sessmux.protocol import Message
 
 USAGE = "usage: sesslist"

@@ -13,12 +13,15 @@ import pwd
 import sys
 import termios
 import time
-from collections.abc import Sequence
 
 from sessmux import cli, client, names, paths, spawn
 from sessmux.errors import DIRECTORY, ELSEWHERE, NO_SESSION, SessError
 from sessmux.signaller import Signaller, remote_of, steer
 from sessmux.ttyio import get_winsize
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 USAGE = "usage: sessmux -a|-t|-c|-n [options] [NAME] COMMAND...   or   sessmux -l [DIR]"
 HELP = USAGE + """

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
 from sessmux import cli, client
 from sessmux.errors import SessError
 from sessmux.names import visible
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 USAGE = "usage: sessname [-s name] [long name]"
 HELP = USAGE + """

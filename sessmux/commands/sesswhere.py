@@ -9,12 +9,15 @@ and must not be trusted for security analysis.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
 from sessmux import cli
 from sessmux.commands.sesswho import format_date, report
 from sessmux.names import visible
 from sessmux.registry import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 USAGE = "usage: sesswhere [-lL] [-rR] [-f directory]"
 HELP = USAGE + """

@@ -9,12 +9,15 @@ from __future__ import annotations
 import pwd
 import sys
 import time
-from collections.abc import Callable, Sequence
 
 from sessmux import cli, registry, settings
 from sessmux.errors import SessError
 from sessmux.names import visible
 from sessmux.registry import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 USAGE = "usage: sesswho [-lL] [-rR] [-f directory]"
 HELP = USAGE + """

@@ -1,0 +1,79 @@
+"""Unix-domain sockets without the ``socket`` module.
+
+Does I/O.  ``socket`` wraps CPython's ``_socket`` in enums and brings
+``selectors`` along (and ``signal`` its own enums): about 7 ms at the start
+of every command and a megabyte in every master, for nothing sessmux
+uses.  What it does use is here, on ``_socket`` directly: a stream socket
+that can accept and be used in ``with``, a socket pair, and file
+descriptors passed as ``SCM_RIGHTS`` (the same contract as
+``socket.send_fds`` and ``socket.recv_fds``).  The modules that handle
+signals use ``_signal`` the same way (``signal`` only for the type checker).
+
+>>> import os
+>>> a, b = socketpair()
+>>> with a, b:
+...     _ = send_fds(a, [b"x"], [0])
+...     data, fds, _, _ = recv_fds(b, 16, 1)
+...     os.close(fds[0])
+>>> data, len(fds)
+(b'x', 1)
+"""
+
+from __future__ import annotations
+
+import _socket
+import struct
+from _socket import AF_UNIX, SHUT_WR, SO_PEERCRED, SOCK_STREAM, SOL_SOCKET
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from types import TracebackType
+
+__all__ = ["AF_UNIX", "SHUT_WR", "SOCK_STREAM", "SOL_SOCKET", "SO_PEERCRED", "Socket",
+           "recv_fds", "send_fds", "socketpair"]
+
+_FD = struct.Struct("i")
+
+
+class Socket(_socket.socket):
+    """A Unix stream socket (the parts of ``socket.socket`` sessmux needs)."""
+
+    __slots__ = ()
+
+    def __init__(self, fileno: int | None = None) -> None:
+        super().__init__(AF_UNIX, SOCK_STREAM, 0, fileno)
+
+    def accept(self) -> tuple[Socket, object]:
+        fd, address = self._accept()  # type: ignore[attr-defined]  # what socket.accept uses
+        return Socket(fileno=fd), address
+
+    def __enter__(self) -> Socket:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def socketpair() -> tuple[Socket, Socket]:
+    a, b = _socket.socketpair(AF_UNIX, SOCK_STREAM)
+    return Socket(fileno=a.detach()), Socket(fileno=b.detach())
+
+
+def send_fds(sock: _socket.socket, buffers: Iterable[bytes], fds: Iterable[int]) -> int:
+    """Send ``buffers`` with the descriptors ``fds`` (``socket.send_fds``)."""
+    rights = b"".join(_FD.pack(fd) for fd in fds)
+    return sock.sendmsg(list(buffers), [(SOL_SOCKET, _socket.SCM_RIGHTS, rights)])
+
+
+def recv_fds(sock: _socket.socket, bufsize: int, maxfds: int
+             ) -> tuple[bytes, list[int], int, object]:
+    """Data and at most ``maxfds`` descriptors (``socket.recv_fds``)."""
+    data, ancillary, flags, address = sock.recvmsg(bufsize, _socket.CMSG_LEN(maxfds * _FD.size))
+    fds: list[int] = []
+    for level, kind, payload in ancillary:
+        if level == SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+            whole = len(payload) - len(payload) % _FD.size
+            fds += [fd for (fd,) in _FD.iter_unpack(payload[:whole])]
+    return data, fds, flags, address
