@@ -27,6 +27,7 @@ import marshal
 import os
 import struct
 import sys
+import time
 
 from sessmux import unix
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 PREFIX = ".forkserver-"
 MAX_REQUEST = 1 << 20
 TIMEOUT = 5.0  # a server that takes longer is passed over (the tool forks the master)
+LAUNCH_DELAY = 0.3  # seconds between the first session's start and its server's
 CHECK = 5.0  # seconds between checks of the socket and the directory
 EMPTY_EXIT = 60.0  # no session in the directory for this long: the server ends
 IDLE_EXIT = 3600.0  # ... or no request for this long
@@ -149,6 +151,8 @@ def launch(directory: str) -> None:
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
         os.closerange(3, 1 << 16)
+        # Load after the new session has started, not competing with it for the CPU.
+        time.sleep(LAUNCH_DELAY)
         code = ("import sys; sys.path[:0] = sys.argv.pop(1).split('\\n'); "
                 "from sessmux.forkserver import serve; serve(sys.argv[1])")
         path = "\n".join(p for p in sys.path if p and "\n" not in p and "\0" not in p)
@@ -174,7 +178,6 @@ def serve(directory: str) -> None:
         return
     inode = os.stat(path).st_ino
     _preload()
-    import time
 
     from sessmux.client import session_names
 
