@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 PREFIX = ".forkserver-"
 MAX_REQUEST = 1 << 20
 TIMEOUT = 5.0  # a server that takes longer is passed over (the tool forks the master)
-LAUNCH_DELAY = 0.3  # seconds between the first session's start and its server's
+LAUNCH_DELAY = 0.05  # seconds between the first session's start and its server's
 CHECK = 5.0  # seconds between checks of the socket and the directory
 EMPTY_EXIT = 60.0  # no session in the directory for this long: the server ends
 IDLE_EXIT = 3600.0  # ... or no request for this long
