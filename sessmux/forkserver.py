@@ -33,11 +33,9 @@ from sessmux import unix
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
     from typing import Any
 
-    from sessmux.spawn import Options
-    from sessmux.ttyio import Attrs
+    from sessmux.spawn import Plan
 
 PREFIX = ".forkserver-"
 MAX_REQUEST = 1 << 20
@@ -73,29 +71,16 @@ def socket_path(directory: str) -> str:
 # -- the tool's side ----------------------------------------------------------
 
 
-def ask(
-    directory: str,
-    argv: Sequence[str],
-    env: Mapping[str, str],
-    attrs: Attrs | None,
-    size: tuple[int, int] | None,
-    options: Options,
-    name: str | None,
-    gate: bool,
-) -> str | None:
+def ask(plan: Plan) -> str | None:
     """The master's report line, or None when no server answers."""
     sock = unix.Socket()
     sock.settimeout(TIMEOUT)
     try:
-        sock.connect(socket_path(directory))
+        sock.connect(socket_path(plan.directory))
     except OSError:
         sock.close()
         return None
-    request = {
-        "argv": list(argv), "env": dict(env), "cwd": _cwd(), "umask": _umask(),
-        "attrs": attrs, "size": size, "name": name, "gate": gate,
-        "options": dict(vars(options)),
-    }
+    request = {**plan.fields(), "cwd": _cwd(), "umask": _umask()}
     body = marshal.dumps(request)
     try:
         sock.sendall(_LENGTH.pack(len(body)) + body)
@@ -278,8 +263,7 @@ def _serve_one(conn: unix.Socket, listener: unix.Socket, directory: str) -> None
         if uid != os.getuid():
             return
         request = _read_request(conn)
-        options = spawn.Options(**request["options"])
-        size = tuple(request["size"]) if request["size"] else None
+        plan = spawn.Plan.from_fields({**request, "directory": directory})
     except Exception as e:  # noqa: BLE001 - a bad request ends that connection only
         _refuse(conn, f"err {INTERNAL} fork server: bad request: {e}")
         return
@@ -302,9 +286,8 @@ def _serve_one(conn: unix.Socket, listener: unix.Socket, directory: str) -> None
             except OSError:
                 os.chdir("/")
             os.environ.clear()
-            os.environ.update(request["env"])
-            spawn.run_master(report, directory, request["argv"], request["env"], request["attrs"],
-                         size, options, request["name"], bool(request["gate"]))
+            os.environ.update(plan.env)
+            spawn.run_master(report, plan)
         except BaseException as e:  # noqa: BLE001
             spawn.report(report, f"err {INTERNAL} master failed to start: {e}")
         os._exit(0)

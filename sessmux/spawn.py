@@ -24,6 +24,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import signal
     from collections.abc import Mapping, Sequence
+    from typing import Any
 
     from sessmux.ttyio import Attrs
 else:  # the signal module's enums cost every command milliseconds (see sessmux.unix)
@@ -46,6 +47,44 @@ class Options:
         self.utmp = utmp
         self.utmp_host = utmp_host
         self.log_path = log_path
+
+
+class Plan:
+    """What a new session is: its directory, program and the program's world.
+
+    (What the fork server is sent, as plain values: :meth:`fields`.)
+    """
+
+    def __init__(
+        self,
+        directory: str,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        attrs: Attrs | None,
+        size: tuple[int, int] | None,
+        options: Options,
+        name: str | None = None,
+        gate: bool = True,
+    ) -> None:
+        self.directory = directory
+        self.argv = list(argv)
+        self.env = dict(env)
+        self.attrs = attrs
+        self.size = size
+        self.options = options
+        self.name = name
+        self.gate = gate
+
+    def fields(self) -> dict[str, Any]:
+        return {**vars(self), "options": dict(vars(self.options))}
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, Any]) -> Plan:
+        size = fields["size"]
+        return cls(str(fields["directory"]), [str(a) for a in fields["argv"]],
+                   {str(k): str(v) for k, v in fields["env"].items()}, fields["attrs"],
+                   (int(size[0]), int(size[1])) if size else None,
+                   Options(**fields["options"]), fields["name"], bool(fields["gate"]))
 
 
 MASTER_IGNORES = (
@@ -110,16 +149,7 @@ def _stale(path: str) -> bool:
     return False
 
 
-def start(
-    directory: str,
-    argv: Sequence[str],
-    env: Mapping[str, str],
-    attrs: Attrs | None,
-    size: tuple[int, int] | None,
-    options: Options,
-    name: str | None = None,
-    gate: bool = True,
-) -> tuple[str, int, str]:
+def start(plan: Plan) -> tuple[str, int, str]:
     """Start a session; return its name, the master's pid and a note on utmp.
 
     The directory's fork server makes the master when one runs; otherwise
@@ -127,27 +157,18 @@ def start(
     Raises :class:`SessError` with the master's own report if it fails.
     """
     if os.environ.get("SESSMUX_FORKSERVER") == "off":
-        return _fork_master(directory, argv, env, attrs, size, options, name, gate)
+        return _fork_master(plan)
     from sessmux import forkserver
 
-    line = forkserver.ask(directory, argv, env, attrs, size, options, name, gate)
+    line = forkserver.ask(plan)
     if line is not None:
         return answer(line)
-    started = _fork_master(directory, argv, env, attrs, size, options, name, gate)
-    forkserver.launch(directory)
+    started = _fork_master(plan)
+    forkserver.launch(plan.directory)
     return started
 
 
-def _fork_master(
-    directory: str,
-    argv: Sequence[str],
-    env: Mapping[str, str],
-    attrs: Attrs | None,
-    size: tuple[int, int] | None,
-    options: Options,
-    name: str | None,
-    gate: bool,
-) -> tuple[str, int, str]:
+def _fork_master(plan: Plan) -> tuple[str, int, str]:
     report_r, report_w = os.pipe()
     try:
         child = os.fork()
@@ -159,7 +180,7 @@ def _fork_master(
             if os.fork() != 0:
                 os._exit(0)
             os.setsid()  # the master leads the pty's session, away from ours
-            run_master(report_w, directory, argv, env, attrs, size, options, name, gate)
+            run_master(report_w, plan)
         except BaseException as e:
             report(report_w, f"err {INTERNAL} master failed to start: {e}")
         os._exit(0)
@@ -190,17 +211,10 @@ def report(fd: int, text: str) -> None:
         pass
 
 
-def run_master(
-    report_fd: int,
-    directory: str,
-    argv: Sequence[str],
-    env: Mapping[str, str],
-    attrs: Attrs | None,
-    size: tuple[int, int] | None,
-    options: Options,
-    name: str | None,
-    gate: bool,
-) -> None:
+def run_master(report_fd: int, plan: Plan) -> None:
+    """In the new master (forked twice, session leader): make the session, report, serve."""
+    directory, argv, env, options = plan.directory, plan.argv, plan.env, plan.options
+    attrs, size, name, gate = plan.attrs, plan.size, plan.name, plan.gate
     for sig in MASTER_IGNORES:
         signal.signal(sig, signal.SIG_IGN)
     try:

@@ -87,7 +87,8 @@ def _sess(argv: Sequence[str]) -> int:
                 attrs = attrs or termios.tcgetattr(fd)
                 size = size or get_winsize(fd)
     options = spawn.Options(ring_size=ring, log_path=os.environ.get("SESSMUX_LOG"))
-    name, _, _ = spawn.start(directory, program, dict(os.environ), attrs, size or (24, 80), options)
+    name, _, _ = spawn.start(
+        spawn.Plan(directory, program, os.environ, attrs, size or (24, 80), options))
     signaller = Signaller(
         directory, "sess", quiet=quiet, detached=detached, follow=(mode, force)
     )

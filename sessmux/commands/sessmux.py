@@ -226,8 +226,8 @@ def _create(directory: str, name: str, command: list[str], options: spawn.Option
                 attrs = attrs or termios.tcgetattr(fd)
                 size = size or get_winsize(fd)
     try:
-        return spawn.start(directory, command, dict(os.environ), attrs, size or (24, 80),
-                           options, name=name, gate=action != "new-detached")
+        return spawn.start(spawn.Plan(directory, command, os.environ, attrs, size or (24, 80),
+                                      options, name=name, gate=action != "new-detached"))
     except SessError as e:
         if "already exists" in e.message:
             raise SessError(f"session {name} already exists", 2) from None

@@ -58,8 +58,8 @@ def main(argv: list[str]) -> int:
     rows, cols = (int(a) for a in argv[:2])
     shell = os.environ.get("SHELL") or "/bin/sh"
     try:
-        name, _, _ = spawn.start(paths.session_dir(), [shell], dict(os.environ), None,
-                                 (rows, cols), spawn.Options(), gate=False)
+        name, _, _ = spawn.start(spawn.Plan(paths.session_dir(), [shell], os.environ, None,
+                                            (rows, cols), spawn.Options(), gate=False))
     except SessError as e:
         sys.stderr.write(f"{e.message}\n")
         return e.code
