@@ -60,7 +60,7 @@ def key() -> str:
         pass
     value = 0
     for byte in "\n".join(stamp).encode("utf-8", "surrogateescape"):
-        value = (value * 131 + byte) % (1 << 61)  # FNV-like; hashlib costs start-up
+        value = (value * 131 + byte) % (1 << 61)  # a polynomial hash: hashlib costs start-up
     return format(value, "x")
 
 
@@ -162,6 +162,7 @@ def serve(directory: str) -> None:
     if listener is None:
         return
     inode = os.stat(path).st_ino
+    os.chdir("/")  # a daemon keeps no directory of the user's busy
     _preload()
 
     from sessmux.client import session_names

@@ -48,7 +48,8 @@ def session_dir(
     """Return the checked session directory, creating it 0700 if asked."""
     env = os.environ if env is None else env
     uid = os.getuid()
-    path = candidate(env, uid, explicit)
+    # Absolute: masters and the fork server leave the working directory.
+    path = os.path.abspath(candidate(env, uid, explicit))
     if create:
         try:
             os.mkdir(path, 0o700)

@@ -126,3 +126,23 @@ def test_only_a_listening_master_keeps_the_server(tmp_path: Path) -> None:
         live.bind(str(tmp_path / "live"))
         live.listen(1)
         assert forkserver._any_live(str(tmp_path), ["dead", "live"])
+
+
+def test_a_relative_session_directory_is_made_absolute(
+        env: dict[str, str], sessdir: Path, tmp_path: Path) -> None:
+    # Masters and the fork server leave the working directory: a relative
+    # SESSMUX_DIR must not follow them to "/".
+    relative = {**env, "SESSMUX_DIR": sessdir.name}
+    seen = tmp_path / "seen-dir"
+    for name in ("one", "two"):  # the second from the fork server, once it runs
+        made = run(relative, "sessmux", "-n", "-w", name, "sh", "-c",
+                   f'echo "$SESSMUX_DIR" > "{seen}.{name}"; exec sleep 300', cwd=tmp_path)
+        assert made.returncode == 0, made.stderr
+        if name == "one":
+            wait_until(lambda: server_socket(sessdir) is not None, what="the fork server")
+    for name in ("one", "two"):
+        said = Path(f"{seen}.{name}")
+        wait_until(said.exists, what=f"{name}'s program")
+        assert said.read_text().strip() == str(sessdir)
+    listed = run(env, "sesslist").stdout  # from anywhere, by the absolute name
+    assert "session one " in listed and "session two " in listed
