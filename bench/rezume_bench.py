@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import select
 import signal
 import sys
 import tempfile
@@ -39,34 +38,18 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import sshd  # noqa: E402  (a test helper, reused: tests/sshd.py)
 from faultproxy import FaultProxy  # noqa: E402
-from terminal import Terminal, base_env  # noqa: E402
+from terminal import Capture, Terminal, base_env  # noqa: E402
 
 PEERS = ("ssh -t", "rezume")
 DEADLINE = 60.0
 UNIQUE_KEYS = b"JKVWXZjkvzGHIMNOPQUY"
 
 
-class Pty:
+class Pty(Capture):
     """A terminal we read into a bytearray (the program is the command itself)."""
 
     def __init__(self, env: dict[str, str], argv: list[str]) -> None:
-        self.term = Terminal(env, argv, rows=24, cols=80)
-        self.data = bytearray()
-
-    def wait_for(self, needle: bytes, start: int = 0, timeout: float = DEADLINE) -> int:
-        end = time.monotonic() + timeout
-        while True:
-            at = self.data.find(needle, max(0, start - len(needle)))
-            if at >= 0:
-                return at
-            if time.monotonic() > end:
-                raise RuntimeError(f"no {needle!r}; got {bytes(self.data[-300:])!r}")
-            ready, _, _ = select.select([self.term.fd], [], [], 0.2)
-            if ready:
-                try:
-                    self.data += os.read(self.term.fd, 1 << 16)
-                except OSError:
-                    pass
+        super().__init__(Terminal(env, argv, rows=24, cols=80), DEADLINE)
 
     def close(self) -> None:
         try:

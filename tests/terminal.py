@@ -164,6 +164,39 @@ class Terminal:
         os.close(self.fd)
 
 
+class Capture:
+    """A terminal's bytes in a bytearray (``Terminal.buffer`` copies on every read).
+
+    For streams of megabytes: the rezume soak test and the rezume benchmark.
+    """
+
+    def __init__(self, term: Terminal, deadline: float = DEADLINE) -> None:
+        self.term = term
+        self.deadline = deadline  # the default wait
+        self.data = bytearray()
+
+    def pump(self, timeout: float) -> None:
+        ready, _, _ = select.select([self.term.fd], [], [], timeout)
+        if ready:
+            try:
+                self.data += os.read(self.term.fd, 1 << 16)
+            except OSError:
+                pass
+
+    def wait_for(self, needle: bytes, start: int = 0, what: str | None = None,
+                 timeout: float | None = None) -> int:
+        """Pump until ``needle`` shows up after ``start``; its position."""
+        end = time.monotonic() + (self.deadline if timeout is None else timeout)
+        while True:
+            at = self.data.find(needle, max(0, start - len(needle)))
+            if at >= 0:
+                return at
+            if time.monotonic() > end:
+                raise AssertionError(f"timed out waiting for {what or repr(needle)}; "
+                                     f"last bytes:\n{bytes(self.data[-600:])!r}")
+            self.pump(0.05)
+
+
 def kill_sessions(sessdir: Path) -> None:
     """Kill every master (and its program) that ever used ``sessdir``, by pid.
 

@@ -32,7 +32,7 @@ import psutil
 import pytest
 import sshd
 from faultproxy import FaultProxy
-from terminal import ROOT, Terminal, base_env, kill_sessions, wait_until
+from terminal import ROOT, Capture, Terminal, base_env, kill_sessions, wait_until
 from users import ensure_user, python_for, world_copy
 
 from sessmux import client, resume
@@ -300,35 +300,6 @@ KEY_ALPHABET = (b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
                 b" !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}\r\t\x7f\x01\x1b")  # no ~ (escape), no ^D
 
 
-class Capture:
-    """The local terminal's bytes in a bytearray (Terminal.buffer copies on every read)."""
-
-    def __init__(self, term: Terminal) -> None:
-        self.term = term
-        self.data = bytearray()
-
-    def pump(self, timeout: float) -> None:
-        ready, _, _ = select.select([self.term.fd], [], [], timeout)
-        if ready:
-            try:
-                self.data += os.read(self.term.fd, 1 << 16)
-            except OSError:
-                pass
-
-    def wait_for(self, needle: bytes, start: int, what: str,
-                 timeout: float = REZUME_DEADLINE) -> int:
-        """Pump until ``needle`` shows up after ``start``; its position."""
-        end = time.monotonic() + timeout
-        while True:
-            at = self.data.find(needle, max(0, start - len(needle)))
-            if at >= 0:
-                return at
-            if time.monotonic() > end:
-                raise AssertionError(f"timed out waiting for {what}; last bytes:\n"
-                                     f"{bytes(self.data[-600:])!r}")
-            self.pump(0.05)
-
-
 @pytest.mark.timeout(300)
 def test_soak_output_and_keys_are_exact_through_cuts_and_black_holes(
         remote: Remote) -> None:
@@ -340,7 +311,7 @@ def test_soak_output_and_keys_are_exact_through_cuts_and_black_holes(
     line = remote.rezume(remote.host, remote.python, str(program), str(SOAK_BYTES), str(copy),
                          str(keys_file), sessmux=("-b", "32m"))
     term.line(f"REZUME_STATS=1 {line}")
-    cap = Capture(term)
+    cap = Capture(term, REZUME_DEADLINE)
     begin = cap.wait_for(b"BEGIN-SOAK\n", 0, "the soak program")
     keys = bytes(rng.choice(KEY_ALPHABET) for _ in range(SOAK_KEYS))
     typed = 0
