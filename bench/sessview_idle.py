@@ -14,16 +14,13 @@ prints the numbers.  Everything it started is killed by pid at the end.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
 import select
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import time
 from pathlib import Path
 
@@ -31,6 +28,9 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "bin"
+sys.path.insert(0, str(ROOT / "tests"))
+
+from terminal import Terminal  # noqa: E402  (a test helper, reused: tests/terminal.py)
 
 
 def environment(base: Path) -> dict[str, str]:
@@ -39,22 +39,6 @@ def environment(base: Path) -> dict[str, str]:
             "SESSMUX_DIR": str(base / "sessions"), "SESSMUX_REGISTRY": str(base / "registry"),
             "SESSMUX_PYTHON": sys.executable, "TERM": "xterm-256color", "LANG": "C.UTF-8",
             "SHELL": "/bin/sh"}
-
-
-def start_view(env: dict[str, str]) -> tuple[int, int]:
-    """sessview on a new pty; its pid and the pty's master side."""
-    master, slave = os.openpty()
-    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    pid = os.fork()
-    if pid == 0:
-        os.close(master)
-        os.setsid()
-        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
-        for fd in (0, 1, 2):
-            os.dup2(slave, fd)
-        os.execve(str(BIN / "sessview"), ["sessview"], env)
-    os.close(slave)
-    return pid, master
 
 
 def read_until(fd: int, needle: bytes, seconds: float) -> None:
@@ -95,9 +79,10 @@ def tagged(directory: str) -> list[tuple[int, list[str]]]:
     return found
 
 
-def masters(directory: str, view: int) -> list[int]:
-    """The session masters (not their ``sleep``, not the view)."""
-    return [pid for pid, argv in tagged(directory) if argv[:1] != ["sleep"] and pid != view]
+def masters(directory: str) -> list[int]:
+    """The session masters: the parents of the ``sleep`` programs (not the fork server)."""
+    return [psutil.Process(pid).ppid() for pid, argv in tagged(directory)
+            if argv[:1] == ["sleep"] and psutil.pid_exists(pid)]
 
 
 def main() -> int:
@@ -107,15 +92,16 @@ def main() -> int:
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="sessview-idle-"))
     env = environment(base)
-    view = -1
+    term: Terminal | None = None
     try:
         for i in range(args.sessions):
             subprocess.run([str(BIN / "sessmux"), "-n", "-w", f"idle{i:02d}", "sleep", "99999"],
                            env=env, check=True, timeout=60, stdin=subprocess.DEVNULL)
-        view, fd = start_view(env)
+        term = Terminal(env, argv=[str(BIN / "sessview")], rows=40, cols=120)
+        view, fd = term.pid, term.fd
         read_until(fd, f"{args.sessions} sessions".encode(), 30)
         read_until(fd, b"", 1.0)  # warm-up: the first preview, the first refreshes
-        watched = masters(env["SESSMUX_DIR"], view)
+        watched = masters(env["SESSMUX_DIR"])
         view_before, masters_before = cpu([view]), cpu(watched)
         started = time.monotonic()
         read_until(fd, b"", args.seconds)
@@ -127,12 +113,8 @@ def main() -> int:
         print(f"  sessview CPU      {view_cpu:6.2f} %  (RSS {rss:.1f} MiB)")
         print(f"  masters CPU total {masters_cpu:6.2f} %  ({len(watched)} processes polled)")
     finally:
-        if view > 0:
-            try:
-                os.kill(view, signal.SIGKILL)
-                os.waitpid(view, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
+        if term is not None:
+            term.close()
         for pid, _ in tagged(env["SESSMUX_DIR"]):
             try:
                 os.kill(pid, signal.SIGKILL)
