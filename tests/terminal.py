@@ -14,6 +14,7 @@ import re
 import select
 import signal
 import struct
+import subprocess
 import sys
 import termios
 import time
@@ -162,6 +163,15 @@ class Terminal:
         except ChildProcessError:
             pass
         os.close(self.fd)
+
+
+def start_detached(env: Mapping[str, str], *program: str) -> str:
+    """A session started with ``sess -d``; stdin at EOF disconnects it at once.  Its name."""
+    out = subprocess.run(["sess", "-d", "-v", *program], env=dict(env),
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    m = re.search(r"using session (\S+)", out.stderr)
+    assert m, out.stderr
+    return m.group(1)
 
 
 class Capture:

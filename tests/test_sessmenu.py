@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from terminal import DEADLINE, Terminal, base_env, wait_until
+from terminal import DEADLINE, Terminal, base_env, start_detached, wait_until
 from tmuxterm import TMUX, TmuxTerminal
 
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
@@ -42,14 +42,6 @@ def tmux(menv: dict[str, str], tmp_path: Path) -> Iterator[TmuxTerminal]:
     t = TmuxTerminal(menv, tmp_path, rows=40, cols=120)
     yield t
     t.close()
-
-
-def start_detached(env: dict[str, str], *program: str) -> str:
-    out = subprocess.run(["sess", "-d", "-v", *program], env=env, stdin=subprocess.DEVNULL,
-                         capture_output=True, text=True, timeout=30)
-    m = re.search(r"using session (\S+)", out.stderr)
-    assert m, out.stderr
-    return m.group(1)
 
 
 def sesslist(env: dict[str, str]) -> dict[str, str]:

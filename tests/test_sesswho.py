@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from terminal import ROOT, base_env, kill_sessions, wait_until
+from terminal import ROOT, base_env, kill_sessions, start_detached, wait_until
 from users import as_user, ensure_user
 
 WHO = re.compile(r"(\S+) +(\w{3} [ \d]\d \d\d:\d\d)  (\S+) {2,}(\d+|exit)")
@@ -46,15 +46,6 @@ def wenv(home: Path, sessdir: Path, registry: Path, tmp_path: Path) -> dict[str,
 
 def run(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(argv), env=env, capture_output=True, text=True, timeout=30)
-
-
-def start_detached(env: dict[str, str], *program: str) -> str:
-    """A session started with ``sess -d``; stdin at EOF disconnects it at once."""
-    out = subprocess.run(["sess", "-d", "-v", *program], env=env, stdin=subprocess.DEVNULL,
-                         capture_output=True, text=True, timeout=30)
-    m = re.search(r"using session (\S+)", out.stderr)
-    assert m, out.stderr
-    return m.group(1)
 
 
 def lines(env: dict[str, str], *argv: str) -> dict[str, str]:
