@@ -142,7 +142,9 @@ def test_a_relative_session_directory_is_made_absolute(
             wait_until(lambda: server_socket(sessdir) is not None, what="the fork server")
     for name in ("one", "two"):
         said = Path(f"{seen}.{name}")
-        wait_until(said.exists, what=f"{name}'s program")
+        # The shell makes the file before echo writes the line: wait for the line.
+        wait_until(lambda said=said: said.is_file() and said.read_text().endswith("\n"),
+                   what=f"{name}'s program")
         assert said.read_text().strip() == str(sessdir)
     listed = run(env, "sesslist").stdout  # from anywhere, by the absolute name
     assert "session one " in listed and "session two " in listed
