@@ -7,11 +7,13 @@ name) must not depend on which process forked its master.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
 from pathlib import Path
 
+import pytest
 from terminal import wait_until
 
 SERVER = ".forkserver-"
@@ -24,7 +26,10 @@ def run(env: dict[str, str], *argv: str, cwd: Path | None = None,
 
 
 def server_socket(sessdir: Path) -> Path | None:
-    found = [p for p in sessdir.iterdir() if p.name.startswith(SERVER)] if sessdir.is_dir() else []
+    """The server's socket (not the private name it is made under)."""
+    if not sessdir.is_dir():
+        return None
+    found = [p for p in sessdir.iterdir() if re.fullmatch(re.escape(SERVER) + "[0-9a-f]+", p.name)]
     return found[0] if found else None
 
 
@@ -148,3 +153,31 @@ def test_a_relative_session_directory_is_made_absolute(
         assert said.read_text().strip() == str(sessdir)
     listed = run(env, "sesslist").stdout  # from anywhere, by the absolute name
     assert "session one " in listed and "session two " in listed
+
+
+def test_the_socket_appears_only_when_it_answers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sessmux import forkserver, unix
+
+    path = str(tmp_path / ".forkserver-1")
+    seen_before_listening: list[bool] = []
+
+    class Watched(unix.Socket):
+        def listen(self, backlog: int = 16, /) -> None:
+            seen_before_listening.append(os.path.exists(path))
+            super().listen(backlog)
+
+    monkeypatch.setattr(unix, "Socket", Watched)
+    first = forkserver._bind(path)
+    assert first is not None
+    assert seen_before_listening == [False]  # nobody could find it and be refused
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(path)
+    assert forkserver._bind(path) is None  # a live server keeps its place
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".forkserver-1"]  # no private name left
+    first.close()  # a dead server's socket is taken over
+    second = forkserver._bind(path)
+    assert second is not None
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(path)
+    second.close()
