@@ -213,43 +213,27 @@ def _any_live(directory: str, names: list[str]) -> bool:
 
 
 def _bind(path: str) -> unix.Socket | None:
-    """Listen at `path`, or None if another server does.
-
-    The socket is bound and listening under a private name first and then
-    linked into place, so whoever finds the path finds a server that
-    answers (and a server starting at the same moment never takes a
-    half-made one for a dead one).
-    """
-    private = f"{path}.{os.getpid()}"
-    listener = unix.Socket()
-    try:
-        listener.bind(private)
-        listener.listen(16)
-        for _ in range(2):
-            try:
-                os.link(private, path)
-                return listener
-            except FileExistsError:
-                pass
-            probe = unix.Socket()
-            try:
-                probe.connect(path)
-                break  # another server is running
-            except (ConnectionRefusedError, FileNotFoundError):
-                try:
-                    os.unlink(path)  # a dead server's socket
-                except FileNotFoundError:
-                    pass
-            finally:
-                probe.close()
-    except OSError:
-        pass
-    finally:
+    """Listen at `path`, or None if another server does."""
+    for _ in range(2):
         try:
-            os.unlink(private)
-        except OSError:
+            return unix.listen_at(path)
+        except FileExistsError:
             pass
-    listener.close()
+        except OSError:
+            return None
+        probe = unix.Socket()
+        try:
+            probe.connect(path)
+            return None  # another server is running
+        except (ConnectionRefusedError, FileNotFoundError):
+            try:
+                os.unlink(path)  # a dead server's socket
+            except FileNotFoundError:
+                pass
+        except OSError:
+            return None
+        finally:
+            probe.close()
     return None
 
 

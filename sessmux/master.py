@@ -202,9 +202,7 @@ class Master:
             self.done = True
             return
         try:
-            fresh = unix.Socket()
-            fresh.bind(self.path)
-            fresh.listen(16)
+            fresh = unix.listen_at(self.path)
             fresh.setblocking(False)
         except OSError as e:
             self.log(f"socket gone and cannot be made again: {e}")

@@ -119,17 +119,12 @@ def claim(directory: str, name: str | None) -> tuple[str, unix.Socket]:
     wanted = [names.check(name)] if name else names.candidates(client.session_names(directory))
     for candidate in wanted:
         path = os.path.join(directory, candidate)
-        sock = unix.Socket()
         try:
-            sock.bind(path)
+            return candidate, unix.listen_at(path)
         except OSError:
-            sock.close()
             if _stale(path):
-                os.unlink(path)
+                client._remove_stale(path)
                 return claim(directory, candidate)
-            continue
-        sock.listen(16)
-        return candidate, sock
     if name:
         raise SessError(f"session {name} already exists", 2)
     raise SessError("no session names available", 5)

@@ -22,6 +22,8 @@ signals use ``_signal`` the same way (``signal`` only for the type checker).
 from __future__ import annotations
 
 import _socket
+import errno
+import os
 import struct
 from _socket import AF_UNIX, SHUT_WR, SO_PEERCRED, SOCK_STREAM, SOL_SOCKET
 
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
 __all__ = ["AF_UNIX", "SHUT_WR", "SOCK_STREAM", "SOL_SOCKET", "SO_PEERCRED", "Socket",
-           "recv_fds", "send_fds", "socketpair"]
+           "listen_at", "recv_fds", "send_fds", "socketpair"]
 
 _FD = struct.Struct("i")
 
@@ -54,6 +56,52 @@ class Socket(_socket.socket):
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def listen_at(path: str, backlog: int = 16) -> Socket:
+    """A socket listening at ``path``; :exc:`FileExistsError` if the name is taken.
+
+    The socket is bound and listening under a private name in the same
+    directory first and then linked into place, so the name never stands
+    for a socket that refuses connections: whoever finds it can connect,
+    and nobody takes a socket still being made for a dead one's leftover
+    and removes it.  (Where the private name cannot be made or linked,
+    ``path`` is bound directly.)
+    """
+    private = os.path.join(os.path.dirname(path), f".{os.getpid()}.new")
+    try:
+        os.unlink(private)  # ours alone: left by a killed process with our pid
+    except FileNotFoundError:
+        pass
+    sock = Socket()
+    try:
+        sock.bind(private)
+    except OSError:
+        return _bind_directly(sock, path, backlog)
+    try:
+        sock.listen(backlog)
+        os.link(private, path)
+        return sock
+    except FileExistsError:
+        sock.close()
+        raise
+    except OSError:
+        sock.close()
+        return _bind_directly(Socket(), path, backlog)
+    finally:
+        os.unlink(private)
+
+
+def _bind_directly(sock: Socket, path: str, backlog: int) -> Socket:
+    try:
+        sock.bind(path)
+        sock.listen(backlog)
+    except OSError as e:
+        sock.close()
+        if e.errno == errno.EADDRINUSE:
+            raise FileExistsError(errno.EEXIST, "socket name in use", path) from None
+        raise
+    return sock
 
 
 def socketpair() -> tuple[Socket, Socket]:

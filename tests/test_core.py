@@ -165,3 +165,4 @@ def test_terminal_is_given_back(term: Terminal) -> None:
         "python3 -c 'import fcntl,os; print(\"nb\", fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK)'"
     )
     assert "nb 0" in flags
+

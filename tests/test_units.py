@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessmux import jsonframe, names, paths, protocol, registry
+from sessmux import jsonframe, names, paths, protocol, registry, unix
 from sessmux.errors import BadName
 from sessmux.ring import Ring
 
@@ -257,3 +257,47 @@ def test_module_header_examples(name: str) -> None:
 
     result = doctest.testmod(importlib.import_module(f"sessmux.{name}"))
     assert result.attempted and not result.failed
+
+
+def test_a_socket_name_appears_only_once_it_listens(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Binding claims a session's name: nobody may find the name and be refused
+    (a listing or another start would take it for a dead master's and remove it)."""
+    path = str(tmp_path / "p1")
+    exists_when_listening: list[bool] = []
+
+    class Watched(unix.Socket):
+        def listen(self, backlog: int = 16, /) -> None:
+            exists_when_listening.append(os.path.exists(path))
+            super().listen(backlog)
+
+    monkeypatch.setattr(unix, "Socket", Watched)
+    with unix.listen_at(path):
+        assert exists_when_listening == [False]
+        with unix.Socket() as probe:
+            probe.connect(path)
+        with pytest.raises(FileExistsError):
+            unix.listen_at(path)
+        assert os.listdir(tmp_path) == ["p1"]  # no private name left behind
+    # Sessions claim their names this way, on the tool's side and in the master.
+    from sessmux import spawn
+
+    path = str(tmp_path / "p2")
+    name, sock = spawn.claim(str(tmp_path), "p2")
+    with sock:
+        assert name == "p2" and exists_when_listening[-1] is False
+
+
+def test_a_socket_name_too_long_for_the_private_one_is_bound_directly(tmp_path: Path) -> None:
+    # The longest directory where a one-letter name fits and the private name does not.
+    deep = tmp_path
+    while len(str(deep)) < 100:
+        deep = deep / ("d" * min(20, 100 - len(str(deep)) - 1))
+    deep.mkdir(parents=True)
+    path = str(deep / "a")
+    assert len(path.encode()) <= 107 < len(str(deep / f".{os.getpid()}.new").encode())
+    with unix.listen_at(path):
+        with unix.Socket() as probe:
+            probe.connect(path)
+        with pytest.raises(FileExistsError):
+            unix.listen_at(path)
