@@ -40,7 +40,8 @@ def sessmux_cmd(command: str, *args: str) -> Argv:
     """
     paths = [str(REPO), *_site_paths()]
     code = (f"import sys; sys.path[:0] = {paths!r}; "
-            f"from sessmux.commands.{command} import main; sys.exit(main())")
+            f"from sessmux.commands.{command} import main; "
+            "from sessmux.cli import leave; leave(main())")
     return [sys.executable, "-S", "-c", code, *args]
 
 

@@ -17,6 +17,7 @@ from sessmux.errors import USAGE, SessError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from typing import NoReturn
 
 
 class Usage(SessError):
@@ -114,6 +115,28 @@ def run(prog: str, usage: str, body: Callable[[], int]) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+
+
+def leave(code: int) -> NoReturn:
+    """End the command with ``code`` now: what it wrote flushed, no interpreter teardown.
+
+    Tearing down the modules of a command that is about to vanish costs a
+    few milliseconds at every command; the launchers call this instead of
+    ``sys.exit``.  Where something still has work to do at exit (an
+    ``atexit`` handler, a thread that is not a daemon), it exits the
+    ordinary way.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader gone, a stream closed: nothing left to say
+            pass
+    atexit = sys.modules.get("atexit")
+    threading = sys.modules.get("threading")
+    if (atexit is not None and atexit._ncallbacks()) or (threading is not None and any(
+            not t.daemon for t in threading.enumerate() if t is not threading.main_thread())):
+        sys.exit(code)
+    os._exit(code)
 
 
 def _say(prog: str, level: str, message: str) -> None:

@@ -15,8 +15,9 @@ working directory, umask, terminal modes, size and the session's
 options) over the socket ``.forkserver-KEY`` in the session directory,
 where KEY names the interpreter and the code, so a tool never reaches a
 server running other code.  The answer is the master's own report line
-(:func:`sessmux.spawn.answer`).  The server only serves its owner (peer
-credentials), and ends when its socket goes, when the directory has had
+(:func:`sessmux.spawn.answer`).  Masters are the server's children (one
+fork, not two; it collects those that end).  The server only serves its
+owner (peer credentials), and ends when its socket goes, when the directory has had
 no session for :data:`EMPTY_EXIT` seconds, or after :data:`IDLE_EXIT`
 seconds without a request.
 """
@@ -176,6 +177,7 @@ def serve(directory: str) -> None:
             conn = None
         except OSError:
             break
+        _reap()
         now = time.monotonic()
         if conn is not None:
             last_request = now
@@ -243,6 +245,10 @@ def _preload() -> None:
 
     import sessmux.master  # noqa: F401 - imported to be shared
     import sessmux.spawn  # noqa: F401 - and the code a request runs is the server's own
+    import sessmux.utmp
+
+    if any(os.path.exists(f) for f in sessmux.utmp.UTMP_FILES):
+        import ctypes  # noqa: F401 - what writing a utmp record takes
 
     try:
         import sessmux.render
@@ -278,8 +284,6 @@ def _serve_one(conn: unix.Socket, listener: unix.Socket, directory: str) -> None
         listener.close()
         report = conn.detach()
         try:
-            if os.fork() != 0:
-                os._exit(0)
             os.setsid()
             os.umask(int(request["umask"]))
             try:
@@ -293,10 +297,17 @@ def _serve_one(conn: unix.Socket, listener: unix.Socket, directory: str) -> None
             spawn.report(report, f"err {INTERNAL} master failed to start: {e}")
         os._exit(0)
     conn.close()
-    try:
-        os.waitpid(child, 0)
-    except OSError:
-        pass
+
+
+def _reap() -> None:
+    """Collect the masters that have ended (they are the server's children)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
 
 
 def _refuse(conn: unix.Socket, line: str) -> None:

@@ -13,7 +13,6 @@ connection the program waits on a gate, as in pty 4.0, so that
 from __future__ import annotations
 
 import os
-import pty
 import termios
 
 from sessmux import client, names, unix
@@ -95,7 +94,7 @@ MASTER_IGNORES = (
 
 def default_attrs() -> Attrs:
     """Sane pty modes for a session started without a terminal (pty 4.0 ttydfl)."""
-    master, slave = pty.openpty()
+    master, slave = os.openpty()
     try:
         attrs = termios.tcgetattr(slave)
     finally:
@@ -207,7 +206,7 @@ def report(fd: int, text: str) -> None:
 
 
 def run_master(report_fd: int, plan: Plan) -> None:
-    """In the new master (forked twice, session leader): make the session, report, serve."""
+    """In the new master (a session leader, forked by the tool or the fork server): serve."""
     directory, argv, env, options = plan.directory, plan.argv, plan.env, plan.options
     attrs, size, name, gate = plan.attrs, plan.size, plan.name, plan.gate
     for sig in MASTER_IGNORES:
@@ -220,7 +219,7 @@ def run_master(report_fd: int, plan: Plan) -> None:
     except OSError as e:
         report(report_fd, f"err {DIRECTORY} cannot create socket in {directory}: {e.strerror}")
         os._exit(0)
-    master_fd, slave_fd = pty.openpty()
+    master_fd, slave_fd = os.openpty()
     termios.tcsetattr(slave_fd, termios.TCSANOW, attrs or default_attrs())
     if size:
         set_winsize(slave_fd, *size)

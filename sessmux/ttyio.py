@@ -12,12 +12,12 @@ import fcntl
 import os
 import struct
 import termios
-from types import TracebackType
 
 _WINSZ = struct.Struct("HHHH")
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from types import TracebackType
     from typing import Any
 
     Attrs = list[Any]  # termios.tcgetattr's list: flags, speeds, control chars

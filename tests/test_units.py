@@ -301,3 +301,19 @@ def test_a_socket_name_too_long_for_the_private_one_is_bound_directly(tmp_path: 
             probe.connect(path)
         with pytest.raises(FileExistsError):
             unix.listen_at(path)
+
+
+@pytest.mark.parametrize(("after", "said"), [
+    ("", "written"),  # buffered output (stdout is a pipe) is flushed first
+    ("import atexit; atexit.register(lambda: print('at exit'))\n", "written\nat exit"),
+    ("import threading, time\n"
+     "threading.Thread(target=lambda: (time.sleep(0.2), print('thread done'))).start()\n",
+     "written\nthread done"),
+])
+def test_a_command_leaves_with_its_code_and_all_it_had_to_say(after: str, said: str) -> None:
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from sessmux.cli import leave\n"
+            f"{after}print('written')\nleave(3)")
+    repo = str(Path(__file__).resolve().parent.parent)
+    done = subprocess.run([sys.executable, "-S", "-c", code, repo], capture_output=True,
+                          text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (3, said, "")

@@ -188,7 +188,8 @@ def exec_sess(args: list[str], program: list[str]) -> NoReturn:
         sess = shutil.which("sess")
         if sess:
             os.execv(sess, ["sess", *mode, *args])
-        code = "import sys; from sessmux.commands.sess import main; sys.exit(main())"
+        code = ("from sessmux.commands.sess import main; "
+                "from sessmux.cli import leave; leave(main())")
         os.execv(sys.executable, [sys.executable, "-c", code, *mode, *args])
     except (SessError, OSError) as e:
         # A login must not be lost to a broken session setup: run it bare.
