@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import select
+import stat
 import time
 
 from sessmux import protocol, unix
@@ -86,8 +87,10 @@ def connect(directory: str, name: str, timeout: float = TIMEOUT) -> Channel:
 
 
 def _remove_stale(path: str) -> None:
+    """Remove a dead master's socket (refused connections); anything else stays."""
     try:
-        os.unlink(path)
+        if stat.S_ISSOCK(os.lstat(path).st_mode):
+            os.unlink(path)
     except OSError:
         pass
 

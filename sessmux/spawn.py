@@ -13,6 +13,7 @@ connection the program waits on a gate, as in pty 4.0, so that
 from __future__ import annotations
 
 import os
+import stat
 import termios
 
 from sessmux import client, names, unix
@@ -120,7 +121,7 @@ def claim(directory: str, name: str | None) -> tuple[str, unix.Socket]:
         path = os.path.join(directory, candidate)
         try:
             return candidate, unix.listen_at(path)
-        except OSError:
+        except FileExistsError:
             if _stale(path):
                 client._remove_stale(path)
                 return claim(directory, candidate)
@@ -131,6 +132,11 @@ def claim(directory: str, name: str | None) -> tuple[str, unix.Socket]:
 
 def _stale(path: str) -> bool:
     """A socket nobody listens on: its master died."""
+    try:
+        if not stat.S_ISSOCK(os.lstat(path).st_mode):
+            return False  # not a session's socket: not ours to remove
+    except OSError:
+        return False
     probe = unix.Socket()
     try:
         probe.connect(path)
@@ -217,7 +223,7 @@ def run_master(report_fd: int, plan: Plan) -> None:
         report(report_fd, f"err {e.code} {e.message}")
         os._exit(0)
     except OSError as e:
-        report(report_fd, f"err {DIRECTORY} cannot create socket in {directory}: {e.strerror}")
+        report(report_fd, f"err {DIRECTORY} cannot create socket in {directory}: {e.strerror or e}")
         os._exit(0)
     master_fd, slave_fd = os.openpty()
     termios.tcsetattr(slave_fd, termios.TCSANOW, attrs or default_attrs())

@@ -183,3 +183,27 @@ def test_master_refuses_another_uid(make_terminal: MakeTerminal, env: dict[str, 
     finally:
         kill_sessions(sessdir)
         shutil.rmtree(outer, ignore_errors=True)
+
+
+def test_what_is_not_a_socket_in_the_directory_is_left_alone(
+        env: dict[str, str], sessdir: Path) -> None:
+    """A listing or a new session refused by a plain file must not remove it."""
+    assert run(env, "sessmux", "-n", "-w", "first", "sleep", "300").returncode == 0
+    notes = sessdir / "notes"
+    notes.write_text("mine\n")
+    assert run(env, "sesslist").returncode == 0
+    taken = run(env, "sessmux", "-n", "-w", "notes", "sleep", "300")
+    assert taken.returncode == 2
+    assert one_line_error(taken, "sessmux") == "sessmux: fatal: session notes already exists"
+    assert notes.read_text() == "mine\n"
+    assert set(sessions(env)) == {"first"}
+
+
+def test_a_dead_masters_socket_is_taken_over(env: dict[str, str], sessdir: Path) -> None:
+    import socket
+
+    assert run(env, "sessmux", "-n", "-w", "first", "sleep", "300").returncode == 0
+    with socket.socket(socket.AF_UNIX) as dead:
+        dead.bind(str(sessdir / "gone"))  # what a killed master leaves: nobody listens
+    assert run(env, "sessmux", "-n", "-w", "gone", "sleep", "300").returncode == 0
+    assert set(sessions(env)) == {"first", "gone"}
