@@ -68,11 +68,7 @@ def listen_at(path: str, backlog: int = 16) -> Socket:
     and removes it.  (Where the private name cannot be made or linked,
     ``path`` is bound directly.)
     """
-    private = os.path.join(os.path.dirname(path), f".{os.getpid()}.new")
-    try:
-        os.unlink(private)  # ours alone: left by a killed process with our pid
-    except FileNotFoundError:
-        pass
+    private = os.path.join(os.path.dirname(path), f".{os.getpid()}-{os.urandom(4).hex()}.new")
     sock = Socket()
     try:
         sock.bind(private)

@@ -295,7 +295,7 @@ def test_a_socket_name_too_long_for_the_private_one_is_bound_directly(tmp_path: 
         deep = deep / ("d" * min(20, 100 - len(str(deep)) - 1))
     deep.mkdir(parents=True)
     path = str(deep / "a")
-    assert len(path.encode()) <= 107 < len(str(deep / f".{os.getpid()}.new").encode())
+    assert len(path.encode()) <= 107 < len(str(deep / f".{os.getpid()}-12345678.new").encode())
     with unix.listen_at(path):
         with unix.Socket() as probe:
             probe.connect(path)
