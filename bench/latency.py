@@ -5,6 +5,10 @@ echoes every byte.  The benchmark writes one byte to the outer terminal
 and times until that byte is read back.  The bytes cycle through
 punctuation that no peer's redraw sequences contain, and the echo goes to
 column 0 each time, so a repaint can only show the previous probe.
+Sampling starts a second (``Config.latency_settle``) after the echo
+program is ready, for every peer: what is measured is a session in use, not the moments
+after its manager started (sessmux's fork server loads then, for the
+next session, and on a 2-core machine that shows in the tail).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ def measure(ctx: Context) -> list[Table]:
             term.spawn(argv, run.env)
             term.read_until(READY, deadline(60))
             term.wait_raw(deadline(30))  # the echo program or the client sets it
+            time.sleep(cfg.latency_settle)
             for i in range(per_round):
                 probe = PROBES[i % len(PROBES) : i % len(PROBES) + 1]
                 term.drain()

@@ -37,11 +37,13 @@ class Config:
     attach_rounds: int
     spawn_rounds: int
     flip_samples: int
+    #: seconds a session runs before its keystrokes are timed (latency)
+    latency_settle: float = 1.0
 
 
 FULL = Config("full", 50, 3, 500, 5, (1, 20, 200), 2, 5, 5, 10, 20)
 QUICK = Config("quick", 5, 2, 50, 2, (1, 5), 1, 3, 2, 3, 6)
-SMOKE = Config("smoke", 1, 1, 20, 1, (1, 2), 1, 1, 1, 1, 2)
+SMOKE = Config("smoke", 1, 1, 20, 1, (1, 2), 1, 1, 1, 1, 2, latency_settle=0.1)
 
 Body = Callable[[Peer, Run, int], None]
 

@@ -10,16 +10,18 @@ without importing anything.
 
 The first session in a directory is forked by its tool as before, and
 that tool starts the server (:func:`launch`) for the sessions after it.
-A tool asks with :func:`ask`: one request (the program, its environment,
-working directory, umask, terminal modes, size and the session's
-options) over the socket ``.forkserver-KEY`` in the session directory,
-where KEY names the interpreter and the code, so a tool never reaches a
-server running other code.  The answer is the master's own report line
+The server loads holding ``.forkserver-KEY.lock``, so only one loads,
+and listens on ``.forkserver-KEY`` only once loaded: until then tools
+fork their masters themselves instead of waiting.  KEY names the interpreter and the
+code, so a tool never reaches a server running other code.  A tool asks
+with :func:`ask`: after the server's greeting, one request (the program,
+its environment, working directory, umask, terminal modes, size and the
+session's options); the answer is the master's own report line
 (:func:`sessmux.spawn.answer`).  Masters are the server's children (one
 fork, not two; it collects those that end).  The server only serves its
-owner (peer credentials), and ends when its socket goes, when the directory has had
-no session for :data:`EMPTY_EXIT` seconds, or after :data:`IDLE_EXIT`
-seconds without a request.
+owner (peer credentials), and ends when its socket goes, when the
+directory has had no session for :data:`EMPTY_EXIT` seconds, or after
+:data:`IDLE_EXIT` seconds without a request.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ if TYPE_CHECKING:
 
 PREFIX = ".forkserver-"
 MAX_REQUEST = 1 << 20
-TIMEOUT = 5.0  # a server that takes longer is passed over (the tool forks the master)
+TIMEOUT = 5.0  # a server that does not greet in this time is passed over (the tool forks)
+REPORT_TIMEOUT = 30.0  # once greeted, the tool waits this long for the master's report
+GREETING = b"ready\n"
 LAUNCH_DELAY = 0.05  # seconds between the first session's start and its server's
 CHECK = 5.0  # seconds between checks of the socket and the directory
 EMPTY_EXIT = 60.0  # no session in the directory for this long: the server ends
@@ -73,24 +77,32 @@ def socket_path(directory: str) -> str:
 
 
 def ask(plan: Plan) -> str | None:
-    """The master's report line, or None when no server answers."""
+    """The master's report line ("" if none came), or None when no server answers.
+
+    The request goes only to a server that has greeted: one that has not
+    in :data:`TIMEOUT` is passed over before it has anything to act on,
+    so a slow server and the tool never both make the session.
+    """
     sock = unix.Socket()
     sock.settimeout(TIMEOUT)
     try:
         sock.connect(socket_path(plan.directory))
+        greeted = _readline(sock) == GREETING
     except OSError:
+        greeted = False
+    if not greeted:
         sock.close()
         return None
     request = {**plan.fields(), "cwd": _cwd(), "umask": _umask()}
     body = marshal.dumps(request)
     try:
+        sock.settimeout(REPORT_TIMEOUT)
         sock.sendall(_LENGTH.pack(len(body)) + body)
-        line = _readline(sock).decode("utf-8", "replace")
+        return _readline(sock).decode("utf-8", "replace")
     except OSError:
-        return None
+        return ""
     finally:
         sock.close()
-    return line or None
 
 
 def _readline(sock: unix.Socket) -> bytes:
@@ -159,12 +171,17 @@ def serve(directory: str) -> None:
                 signal.SIGPIPE, signal.SIGUSR1, signal.SIGUSR2):
         signal.signal(sig, signal.SIG_IGN)
     path = socket_path(directory)
+    lock = _lock(path)
+    if lock is None:
+        return  # another server is loading or serving
+    os.chdir("/")  # a daemon keeps no directory of the user's busy
+    _preload()
+    # Listening only now: until then, tools fork their masters themselves
+    # rather than wait for a server that is still loading.
     listener = _bind(path)
     if listener is None:
         return
     inode = os.stat(path).st_ino
-    os.chdir("/")  # a daemon keeps no directory of the user's busy
-    _preload()
 
     from sessmux.client import session_names
 
@@ -181,7 +198,7 @@ def serve(directory: str) -> None:
         now = time.monotonic()
         if conn is not None:
             last_request = now
-            _serve_one(conn, listener, directory)
+            _serve_one(conn, listener, lock, directory)
             continue
         try:
             if os.stat(path).st_ino != inode:
@@ -195,8 +212,25 @@ def serve(directory: str) -> None:
     try:
         if os.stat(path).st_ino == inode:
             os.unlink(path)
+            os.unlink(path + ".lock")
     except OSError:
         pass
+
+
+def _lock(path: str) -> int | None:
+    """Hold the server's lock file: one server loads per directory and code."""
+    import fcntl
+
+    try:
+        fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def _any_live(directory: str, names: list[str]) -> bool:
@@ -259,7 +293,8 @@ def _preload() -> None:
     gc.freeze()
 
 
-def _serve_one(conn: unix.Socket, listener: unix.Socket, directory: str) -> None:
+def _serve_one(conn: unix.Socket, listener: unix.Socket, lock: int, directory: str) -> None:
+    """Make one master (which keeps neither the listener nor the lock)."""
     from sessmux import spawn
     from sessmux.errors import INTERNAL
 
@@ -268,7 +303,9 @@ def _serve_one(conn: unix.Socket, listener: unix.Socket, directory: str) -> None
         uid = _UCRED.unpack(conn.getsockopt(unix.SOL_SOCKET, unix.SO_PEERCRED,
                                             _UCRED.size))[1]
         if uid != os.getuid():
+            conn.close()
             return
+        conn.sendall(GREETING)
         request = _read_request(conn)
         plan = spawn.Plan.from_fields({**request, "directory": directory})
     except Exception as e:  # noqa: BLE001 - a bad request ends that connection only
@@ -282,6 +319,7 @@ def _serve_one(conn: unix.Socket, listener: unix.Socket, directory: str) -> None
         return
     if child == 0:
         listener.close()
+        os.close(lock)
         report = conn.detach()
         try:
             os.setsid()

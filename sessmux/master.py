@@ -268,6 +268,8 @@ class Master:
         rw = self.rw
         if rw is None or rw.backlog(self.ring):
             return  # pty 4.0: wait, with the last output, for a reconnect
+        if rw.held:
+            return  # its signaller has not said go: it would find us gone
         if rw.framed and not rw.exit_sent:
             rw.exit_sent = True  # the resuming client learns it for certain
             rw.blob += resume.encode_exit(self.status)

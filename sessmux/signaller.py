@@ -171,7 +171,10 @@ class Signaller:
             if not first:
                 self.say("info", f"successfully connected to {name}")
             first = False
-            channel.send({"t": "go"})
+            try:
+                channel.send({"t": "go"})
+            except SessError:
+                pass  # gone already; what it said before it went is still to read
             try:
                 code = self._serve(channel, guard)
             finally:

@@ -166,3 +166,36 @@ def test_terminal_is_given_back(term: Terminal) -> None:
     )
     assert "nb 0" in flags
 
+
+
+def test_the_end_waits_for_the_signallers_go(env: dict[str, str], sessdir: Path) -> None:
+    """A program that is gone before its signaller has said go: the signaller
+    still says it, and then hears the status (a master that ended at once
+    made it fail with 'refuses to listen')."""
+    import subprocess
+
+    from sessmux import client
+
+    made = subprocess.run(["sessmux", "-n", "-w", "quick", "sh", "-c", "exit 5"], env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    assert made.returncode == 0, made.stderr
+    wait_until(lambda: "exited" in sessions(env).get("quick", ""), what="the program to end")
+    channel = client.connect(str(sessdir), "quick")
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        channel.send({"t": "attach", "mode": "rw", "hold": True, "tty": False,
+                      "rows": 0, "cols": 0}, [null, null])
+        assert channel.receive()["t"] == "attached"
+        assert not channel.inbox, channel.inbox
+        channel.sock.settimeout(0.5)
+        try:
+            early: bytes | None = channel.sock.recv(1 << 16)
+        except TimeoutError:
+            early = None  # nothing came: the master waits for go
+        assert early is None, f"the master spoke, or ended, before go: {early!r}"
+    finally:
+        os.close(null)
+    channel.sock.settimeout(10)
+    channel.send({"t": "go"})
+    assert channel.receive() == {"t": "exited", "code": 5}
+    channel.close()

@@ -7,7 +7,9 @@ name) must not depend on which process forked its master.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import socket
 import subprocess
 from pathlib import Path
@@ -98,11 +100,55 @@ def test_a_bad_request_gets_an_error_and_the_server_goes_on(
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(10)
             s.connect(str(path))
+            replies = s.makefile("rb")
+            assert replies.readline() == b"ready\n"
             s.sendall(garbage)
-            reply = s.makefile("rb").readline().decode()
+            reply = replies.readline().decode()
         assert reply.startswith("err ") and "bad request" in reply, reply
     assert run(env, "sessmux", "-n", "-w", "after", "sleep", "300").returncode == 0
     assert b"forkserver" in Path(f"/proc/{master_pid(env, 'after')}/cmdline").read_bytes()
+
+
+def test_a_server_that_does_not_greet_is_passed_over_and_given_nothing(
+        env: dict[str, str], sessdir: Path) -> None:
+    """A tool does not wait on a mute server, and never leaves it a request to act on later."""
+    start_first(env, sessdir)
+    path, pid = server_socket(sessdir), server_pid(sessdir)
+    assert path is not None and pid is not None
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: server_pid(sessdir) is None, what="the server to die")
+    path.unlink()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as mute:
+        mute.bind(str(path))
+        mute.listen(8)  # connections wait in the backlog: nobody accepts or greets
+        second = run(env, "sessmux", "-n", "-w", "second", "sleep", "300")
+        assert second.returncode == 0, second.stderr
+        assert "session second " in run(env, "sesslist").stdout
+        mute.settimeout(1)
+        pending = []
+        while True:
+            try:
+                pending.append(mute.accept()[0])
+            except TimeoutError:
+                break
+        assert pending  # the tool did come
+        for conn in pending:
+            with conn:
+                conn.settimeout(5)
+                assert conn.recv(65536) == b""  # and left without a word
+
+
+def test_one_server_loads_at_a_time(tmp_path: Path) -> None:
+    from sessmux import forkserver
+
+    path = str(tmp_path / ".forkserver-1")
+    first = forkserver._lock(path)
+    assert first is not None
+    assert forkserver._lock(path) is None
+    os.close(first)
+    again = forkserver._lock(path)
+    assert again is not None
+    os.close(again)
 
 
 def test_the_server_ends_when_its_socket_goes(env: dict[str, str], sessdir: Path) -> None:

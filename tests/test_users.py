@@ -89,7 +89,8 @@ def test_an_ordinary_users_second_session_comes_from_their_own_fork_server(
     sessdir = top / "home" / "sessions"
     script = (
         "sessmux -n -w one sleep 300 || exit 1\n"
-        "i=0; while [ $i -lt 400 ] && ! ls -a \"$SESSMUX_DIR\" | grep -q forkserver; do\n"
+        "i=0; while [ $i -lt 400 ] && ! ls -a \"$SESSMUX_DIR\" | grep -q '^.forkserver-[0-9a-f]*$';"
+        " do\n"
         "  sleep 0.05; i=$((i+1)); done\n"
         "sessmux -n -w two sleep 300 || exit 1\n"
         "sesslist\n"
@@ -106,4 +107,4 @@ def test_an_ordinary_users_second_session_comes_from_their_own_fork_server(
     assert b"forkserver" in (two / "cmdline").read_bytes()  # made by the server ...
     assert two.stat().st_uid == user.pw_uid  # ... which is the user's own
     servers = [p for p in sessdir.iterdir() if p.name.startswith(".forkserver-")]
-    assert len(servers) == 1 and servers[0].stat().st_uid == user.pw_uid
+    assert len(servers) == 2 and all(p.stat().st_uid == user.pw_uid for p in servers)  # + lock
