@@ -12,8 +12,9 @@ The first session in a directory is forked by its tool as before, and
 that tool starts the server (:func:`launch`) for the sessions after it.
 The server loads holding ``.forkserver-KEY.lock``, so only one loads,
 and listens on ``.forkserver-KEY`` only once loaded: until then tools
-fork their masters themselves instead of waiting.  KEY names the interpreter and the
-code, so a tool never reaches a server running other code.  A tool asks
+fork their masters themselves instead of waiting.  KEY names the
+interpreter and the code, so a tool never reaches a server running other
+code.  A tool asks
 with :func:`ask`: after the server's greeting, one request (the program,
 its environment, working directory, umask, terminal modes, size and the
 session's options); the answer is the master's own report line

@@ -123,7 +123,7 @@ def claim(directory: str, name: str | None) -> tuple[str, unix.Socket]:
             return candidate, unix.listen_at(path)
         except FileExistsError:
             if _stale(path):
-                client._remove_stale(path)
+                client.remove_stale(path)
                 return claim(directory, candidate)
     if name:
         raise SessError(f"session {name} already exists", 2)

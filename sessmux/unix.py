@@ -85,7 +85,10 @@ def listen_at(path: str, backlog: int = 16) -> Socket:
         sock.close()
         return _bind_directly(Socket(), path, backlog)
     finally:
-        os.unlink(private)
+        try:
+            os.unlink(private)  # linked into place, or not: the private name goes
+        except OSError:
+            pass
 
 
 def _bind_directly(sock: Socket, path: str, backlog: int) -> Socket:
