@@ -292,7 +292,7 @@ def test_a_socket_name_too_long_for_the_private_one_is_bound_directly(tmp_path: 
     # The longest directory where a one-letter name fits and the private name does not.
     deep = tmp_path
     while len(str(deep)) < 100:
-        deep = deep / ("d" * min(20, 100 - len(str(deep)) - 1))
+        deep = deep / ("d" * min(20, max(1, 100 - len(str(deep)) - 1)))
     deep.mkdir(parents=True)
     path = str(deep / "a")
     assert len(path.encode()) <= 107 < len(str(deep / f".{os.getpid()}-12345678.new").encode())
