@@ -6,9 +6,10 @@ and times until that byte is read back.  The bytes cycle through
 punctuation that no peer's redraw sequences contain, and the echo goes to
 column 0 each time, so a repaint can only show the previous probe.
 Sampling starts a second (``Config.latency_settle``) after the echo
-program is ready, for every peer: what is measured is a session in use, not the moments
-after its manager started (sessmux's fork server loads then, for the
-next session, and on a 2-core machine that shows in the tail).
+program is ready, for every peer: what is measured is a session in use,
+not the moments after its manager started (sessmux's fork server loads
+then, for the next session, and on a 2-core machine that shows in the
+tail).
 """
 
 from __future__ import annotations

@@ -167,7 +167,6 @@ def test_terminal_is_given_back(term: Terminal) -> None:
     assert "nb 0" in flags
 
 
-
 def test_the_end_waits_for_the_signallers_go(env: dict[str, str], sessdir: Path) -> None:
     """A program that is gone before its signaller has said go: the signaller
     still says it, and then hears the status (a master that ended at once
