@@ -6,16 +6,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from terminal import Terminal, base_env, kill_sessions
+from terminal import Terminal, base_env, kill_by_home, kill_sessions
 
 MakeTerminal = Callable[..., Terminal]
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
+def home(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "home"
     path.mkdir()
-    return path
+    yield path
+    kill_by_home(path)
 
 
 @pytest.fixture

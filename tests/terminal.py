@@ -207,6 +207,25 @@ class Capture:
             self.pump(0.05)
 
 
+def kill_by_home(home: Path) -> None:
+    """Kill, by pid, every process whose environment has ``home`` as HOME.
+
+    What a test started and left behind: a fork server still being
+    launched when the test ended has neither the session directory in its
+    command line nor in its environment yet, but it has the test's HOME.
+    """
+    import psutil
+
+    for proc in psutil.process_iter(["pid", "environ"]):
+        if proc.info["pid"] == os.getpid():
+            continue
+        if (proc.info.get("environ") or {}).get("HOME") == str(home):
+            try:
+                os.kill(proc.info["pid"], signal.SIGKILL)
+            except OSError:
+                pass
+
+
 def kill_sessions(sessdir: Path) -> None:
     """Kill every master (and its program) that ever used ``sessdir``, by pid.
 
