@@ -20,11 +20,12 @@ def start_session(term: Terminal, program: str = "bash --norc --noprofile") -> s
     return term.expect(r"name=(\w+)").group(1)
 
 
-def sessions(term_env: dict[str, str]) -> dict[str, str]:
+def sessions(term_env: dict[str, str], check: bool = True, timeout: float = 10) -> dict[str, str]:
+    """``sesslist``'s lines by session name (``check``: sesslist must succeed)."""
     import subprocess
 
     out = subprocess.run(
-        ["sesslist"], env=term_env, capture_output=True, text=True, check=True, timeout=10
+        ["sesslist"], env=term_env, capture_output=True, text=True, check=check, timeout=timeout
     ).stdout
     return {line.split()[1]: line for line in out.splitlines()}
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 from terminal import BIN, ROOT, base_env, wait_until
+from test_core import sessions
 from tmuxterm import TMUX, TmuxTerminal
 
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
@@ -40,16 +41,15 @@ def penv(home: Path, sessdir: Path, tmp_path: Path) -> dict[str, str]:
                                     "SESSMUX_CONF": str(tmp_path / "sessmux.conf")})
 
 
+# Polled while the login is still making its session (no directory yet).
+listing = partial(sessions, check=False, timeout=30)
+
+
 @pytest.fixture
 def tmux(penv: dict[str, str], tmp_path: Path) -> Iterator[TmuxTerminal]:
     t = TmuxTerminal(penv, tmp_path, rows=40, cols=120)
     yield t
     t.close()
-
-
-def sessions(env: dict[str, str]) -> dict[str, str]:
-    out = subprocess.run(["sesslist"], env=env, capture_output=True, text=True, timeout=30)
-    return {line.split()[1]: line for line in out.stdout.splitlines()}
 
 
 def where_am_i(t: TmuxTerminal, tag: str) -> str:
@@ -71,12 +71,12 @@ def test_the_readme_profile_line_gives_the_session_back(
 
     # First login: nothing to offer, so a session starts, silently, and only one.
     tmux.line(f"{shell} -l")
-    wait_until(lambda: any(" connected" in s for s in sessions(penv).values()),
+    wait_until(lambda: any(" connected" in s for s in listing(penv).values()),
                what="the login's session")
     name = where_am_i(tmux, "first")
-    assert list(sessions(penv)) == [name]  # the shell inside did not start another
+    assert list(listing(penv)) == [name]  # the shell inside did not start another
     tmux.line("disconnect")
-    wait_until(lambda: " disconnected" in sessions(penv).get(name, ""), what="the disconnect")
+    wait_until(lambda: " disconnected" in listing(penv).get(name, ""), what="the disconnect")
     assert where_am_i(tmux, "outside") == "none"
 
     # Next login: the session is offered, and two characters bring it back.
@@ -85,6 +85,6 @@ def test_the_readme_profile_line_gives_the_session_back(
     assert f"You have a disconnected session {name} " in screen
     tmux.line(name)
     tmux.wait_for(rf"successfully connected to {name}", where="history")
-    wait_until(lambda: " connected" in sessions(penv).get(name, ""), what="the reconnect")
+    wait_until(lambda: " connected" in listing(penv).get(name, ""), what="the reconnect")
     assert where_am_i(tmux, "again") == name
-    assert list(sessions(penv)) == [name]
+    assert list(listing(penv)) == [name]

@@ -13,10 +13,12 @@ import select
 import subprocess
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 from terminal import DEADLINE, Terminal, base_env, start_detached, wait_until
+from test_core import sessions
 from tmuxterm import TMUX, TmuxTerminal
 
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
@@ -37,16 +39,15 @@ def menv(home: Path, sessdir: Path, tmp_path: Path) -> dict[str, str]:
                                     "PROGRAM": str(inner)})
 
 
+# Polled while sessions are still being made (the directory may not exist yet).
+sesslist = partial(sessions, check=False, timeout=30)
+
+
 @pytest.fixture
 def tmux(menv: dict[str, str], tmp_path: Path) -> Iterator[TmuxTerminal]:
     t = TmuxTerminal(menv, tmp_path, rows=40, cols=120)
     yield t
     t.close()
-
-
-def sesslist(env: dict[str, str]) -> dict[str, str]:
-    out = subprocess.run(["sesslist"], env=env, capture_output=True, text=True, timeout=30)
-    return {line.split()[1]: line for line in out.stdout.splitlines()}
 
 
 def in_session(t: TmuxTerminal, reconnected: str | None = None) -> str:
