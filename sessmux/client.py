@@ -76,7 +76,7 @@ def connect(directory: str, name: str, timeout: float = TIMEOUT) -> Channel:
         sock.connect(path)
     except ConnectionRefusedError:
         sock.close()
-        remove_stale(path)
+        _remove_stale(path)
         raise NoSession(name) from None
     except OSError:
         sock.close()
@@ -86,7 +86,7 @@ def connect(directory: str, name: str, timeout: float = TIMEOUT) -> Channel:
     return channel
 
 
-def remove_stale(path: str) -> None:
+def _remove_stale(path: str) -> None:
     """Remove a dead master's socket (refused connections); anything else stays."""
     try:
         if stat.S_ISSOCK(os.lstat(path).st_mode):
@@ -131,7 +131,7 @@ def statuses(directory: str, timeout: float = LIST_TIMEOUT) -> list[protocol.Mes
             sock.send(query)
         except ConnectionRefusedError:
             sock.close()
-            remove_stale(path)
+            _remove_stale(path)
             continue
         except OSError:
             sock.close()

@@ -123,7 +123,10 @@ def claim(directory: str, name: str | None) -> tuple[str, unix.Socket]:
             return candidate, unix.listen_at(path)
         except FileExistsError:
             if _stale(path):
-                client.remove_stale(path)
+                try:
+                    os.unlink(path)  # any other failure is said: retrying would not end
+                except FileNotFoundError:
+                    pass  # another start removed it first
                 return claim(directory, candidate)
     if name:
         raise SessError(f"session {name} already exists", 2)
