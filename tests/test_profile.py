@@ -54,8 +54,12 @@ def tmux(penv: dict[str, str], tmp_path: Path) -> Iterator[TmuxTerminal]:
 
 def where_am_i(t: TmuxTerminal, tag: str) -> str:
     t.line(f"echo {tag}-${{PTY:-none}}-$((6*7))")
-    screen = t.wait_for(rf"^{tag}-\S+-42")
-    return re.findall(rf"^{tag}-(\S+)-42", screen, re.M)[-1]
+    # Typed before a new shell's prompt, the line is echoed first and the
+    # answer follows the prompt ("# first-p3-42"); the typed line itself
+    # never ends in -42.
+    said = rf"(?:^|\s){tag}-(\S+)-42$"
+    screen = t.wait_for(said)
+    return re.findall(said, screen, re.M)[-1]
 
 
 @pytest.mark.parametrize("shell", list(SHELLS))
