@@ -155,7 +155,8 @@ def test_tiles_side_by_side_and_keys_reach_only_the_focused_one(
     new_session(env, "left", "echo left-text")
     new_session(env, "right", "echo right-text")
     t = make_tmux(rows=30, cols=160)
-    screen = browse(t, "-t", "left", "right", expect=r"right-text")
+    # Both tiles' repaints arrive independently: wait for the row that has both.
+    screen = browse(t, "-t", "left", "right", expect=r"left-text.*right-text")
     row = row_of(screen, "left-text")
     assert "right-text" in row and row.index("left-text") < 80 <= row.index("right-text")
     assert "left (read-write)" in screen and "right (watching)" in screen
