@@ -57,6 +57,7 @@ _WORDS = {"a": "attach", "t": "attach-or-create", "c": "create", "n": "new-detac
           "w": "no-utmp", "b": "buffer", "x": "orphan-timeout", "e": "detach-key",
           "g": "shared-dir", "u": "user-dir", "d": "debug", "o": "log", "h": "help"}
 LONG = [word + ("=" if f"{letter}:" in SHORT else "") for letter, word in _WORDS.items()]
+LONG.append("version")
 SHORT_FOR = {"--" + word: "-" + letter for letter, word in _WORDS.items()}
 ACTIONS = {"-a": "attach", "-t": "attach-or-create", "-c": "create", "-n": "new-detached",
            "-l": "list"}
@@ -90,6 +91,8 @@ def _parse(argv: Sequence[str]) -> tuple[dict[str, str], list[str]]:
     if "-h" in flags:
         print(HELP)
         raise SystemExit(0)
+    if "--version" in flags:
+        cli.version("sessmux")
     return flags, rest
 
 
