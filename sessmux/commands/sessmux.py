@@ -270,6 +270,8 @@ def list_sessions(flags: dict[str, str], rest: list[str]) -> int:
     """atsr -l: one line per session, ``*`` before the connected ones."""
     if rest:
         directory = paths.session_dir(explicit=rest[0], create=False)
+    elif "-g" not in flags and not paths.exists(explicit=flags.get("-u")):
+        return 0  # a fresh account: no sessions yet, and no directory made for them
     else:
         try:
             directory = socket_dir(flags)
