@@ -22,8 +22,8 @@ from pathlib import Path
 from bench import flip as flip_mod
 from bench import idle, latency, lifecycle, replay, throughput
 from bench.install import ensure_peers
-from bench.peers import all_peers
 from bench.report import Table, render, to_json
+from bench.roster import all_peers
 from bench.runner import FULL, QUICK, SMOKE, Context, header_line, machine
 
 Measure = Callable[[Context], list[Table]]

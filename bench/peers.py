@@ -5,7 +5,8 @@ A :class:`Peer` turns "run this program attached / detached / attach to it
 use of a peer with a fresh private socket directory (mode 0700) and a tag
 in the environment of everything it starts; leaving the run shuts the
 peer's servers down politely, then kills every tagged process by pid.
-sessmux lives in :mod:`bench.sessmux_peer`.
+sessmux lives in :mod:`bench.sessmux_peer`, and a round's peers in
+:mod:`bench.roster` (above both).
 """
 
 from __future__ import annotations
@@ -215,10 +216,3 @@ class Tmux(Peer):
     def shutdown(self, run: Run) -> None:
         if (run.dir / "sock").exists():
             run_quiet([*self._base(run), "kill-server"], run.env, timeout=5)
-
-
-def all_peers() -> list[Peer]:
-    """Every peer in the order of a round: raw, dtach, screen, tmux, sessmux."""
-    from bench.sessmux_peer import Sessmux
-
-    return [Peer(), Dtach(), Screen(), Tmux(), Sessmux()]

@@ -31,11 +31,24 @@ Options = list[tuple[str, str]]
 
 
 def parse(argv: Sequence[str], letters: str, usage: str) -> tuple[Options, list[str]]:
-    """POSIX getopt: options stop at the first operand (``sess prog -x``)."""
+    """POSIX getopt: options stop at the first operand (``sess prog -x``).
+
+    ``--help`` or ``--version`` first: print to stdout and exit 0.
+    """
     if list(argv[:1]) == ["--help"]:
         print(usage)
         raise SystemExit(0)
+    if list(argv[:1]) == ["--version"]:
+        version(usage.split()[1])  # every usage text begins "usage: PROG"
     return getopt(argv, letters)
+
+
+def version(prog: str) -> NoReturn:
+    """``--version``: ``PROG (sessmux) VERSION`` on stdout, exit 0 (as coreutils)."""
+    from sessmux import __version__
+
+    print(f"{prog} (sessmux) {__version__}")
+    raise SystemExit(0)
 
 
 def getopt(

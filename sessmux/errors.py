@@ -15,6 +15,8 @@ INTERNAL = 10  # cannot fork, create a pipe or a pty
 COMMS = 11  # signaller having trouble talking to its master
 ELSEWHERE = 16  # session already connected somewhere else
 NO_SESSION = 17  # signaller cannot reach the session
+CANNOT_RUN = 126  # sess, sessmux: the program is there but cannot be run (as sh)
+NOT_FOUND = 127  # sess, sessmux: no such program (as sh)
 
 
 class SessError(Exception):

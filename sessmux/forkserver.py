@@ -18,7 +18,7 @@ code.  A tool asks
 with :func:`ask`: after the server's greeting, one request (the program,
 its environment, working directory, umask, terminal modes, size and the
 session's options); the answer is the master's own report line
-(:func:`sessmux.spawn.answer`).  Masters are the server's children (one
+(:func:`sessmux.newmaster.answer`).  Masters are the server's children (one
 fork, not two; it collects those that end).  The server only serves its
 owner (peer credentials), and ends when its socket goes, when the
 directory has had no session for :data:`EMPTY_EXIT` seconds, or after
@@ -39,7 +39,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from sessmux.spawn import Plan
+    from sessmux.newmaster import Plan
 
 PREFIX = ".forkserver-"
 MAX_REQUEST = 1 << 20
@@ -279,7 +279,7 @@ def _preload() -> None:
     import gc
 
     import sessmux.master  # noqa: F401 - imported to be shared
-    import sessmux.spawn  # noqa: F401 - and the code a request runs is the server's own
+    import sessmux.newmaster  # noqa: F401 - and the code a request runs is the server's own
     import sessmux.utmp
 
     if any(os.path.exists(f) for f in sessmux.utmp.UTMP_FILES):
@@ -296,7 +296,7 @@ def _preload() -> None:
 
 def _serve_one(conn: unix.Socket, listener: unix.Socket, lock: int, directory: str) -> None:
     """Make one master (which keeps neither the listener nor the lock)."""
-    from sessmux import spawn
+    from sessmux import newmaster
     from sessmux.errors import INTERNAL
 
     try:
@@ -308,14 +308,14 @@ def _serve_one(conn: unix.Socket, listener: unix.Socket, lock: int, directory: s
             return
         conn.sendall(GREETING)
         request = _read_request(conn)
-        plan = spawn.Plan.from_fields({**request, "directory": directory})
+        plan = newmaster.Plan.from_fields({**request, "directory": directory})
     except Exception as e:  # noqa: BLE001 - a bad request ends that connection only
         _refuse(conn, f"err {INTERNAL} fork server: bad request: {e}")
         return
     try:
         child = os.fork()
     except OSError as e:
-        spawn.report(conn.fileno(), f"err {INTERNAL} cannot fork: {e.strerror}")
+        newmaster.report(conn.fileno(), f"err {INTERNAL} cannot fork: {e.strerror}")
         conn.close()
         return
     if child == 0:
@@ -331,9 +331,9 @@ def _serve_one(conn: unix.Socket, listener: unix.Socket, lock: int, directory: s
                 os.chdir("/")
             os.environ.clear()
             os.environ.update(plan.env)
-            spawn.run_master(report, plan)
+            newmaster.run_master(report, plan)
         except BaseException as e:  # noqa: BLE001
-            spawn.report(report, f"err {INTERNAL} master failed to start: {e}")
+            newmaster.report(report, f"err {INTERNAL} master failed to start: {e}")
         os._exit(0)
     conn.close()
 

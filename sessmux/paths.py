@@ -66,6 +66,16 @@ def session_dir(
     return path
 
 
+def exists(env: Mapping[str, str] | None = None, explicit: str | None = None) -> bool:
+    """Whether there is a session directory (checked or not) to look in.
+
+    A fresh account has no sessions and no directory for them: a listing
+    then lists nothing, and makes no directory (starting a session does).
+    """
+    env = os.environ if env is None else env
+    return os.path.lexists(os.path.abspath(candidate(env, os.getuid(), explicit)))
+
+
 def socket_path(directory: str, name: str) -> str:
     """The socket of session ``name``; the name is checked first."""
     return os.path.join(directory, check(name))

@@ -66,7 +66,7 @@ def _number(text: str, what: str) -> float:
 
 def _rezume(argv: Sequence[str]) -> int:
     longs = ["attach", "buffer=", "id=", "env-id", "keepalive=", "keepalive-count=",
-             "give-up=", "manual", "sessmux=", "help"]
+             "give-up=", "manual", "sessmux=", "help", "version"]
     short = "".join(c + ":" for c in SSH_WITH_ARG) + SSH_FLAGS + "ab:h"
     opts, rest = cli.getopt(argv, short, longs)
     ssh = ["ssh", "-T", "-e", "none"]
@@ -76,6 +76,8 @@ def _rezume(argv: Sequence[str]) -> int:
         if opt in ("-h", "--help"):
             print(HELP)
             return 0
+        if opt == "--version":
+            cli.version("rezume")
         if opt[1:] in SSH_WITH_ARG:
             ssh += [opt, value]
         elif opt[1:] in SSH_FLAGS:

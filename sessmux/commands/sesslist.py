@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from sessmux import cli, client
+from sessmux import cli, client, paths
 from sessmux.names import visible
 
 TYPE_CHECKING = False
@@ -60,6 +60,8 @@ def _sesslist(argv: Sequence[str]) -> int:
     _, rest = cli.parse(argv, "", HELP)
     if rest:
         raise cli.Usage(f"unexpected argument {rest[0]!r}")
+    if not paths.exists():
+        return 0  # a fresh account: no sessions yet
     directory = cli.tool_dir()
     for st in client.statuses(directory):
         print(format_status(st))

@@ -214,6 +214,8 @@ def parse(argv: Sequence[str]) -> tuple[float | None, list[str]]:
         if opt == "--help":
             print(HELP)
             raise SystemExit(0)
+        if opt == "--version":
+            cli.version("sessmenu")
         if opt == "--":
             break
         if opt == "--timeout" or opt.startswith("--timeout="):

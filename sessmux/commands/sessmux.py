@@ -57,6 +57,7 @@ _WORDS = {"a": "attach", "t": "attach-or-create", "c": "create", "n": "new-detac
           "w": "no-utmp", "b": "buffer", "x": "orphan-timeout", "e": "detach-key",
           "g": "shared-dir", "u": "user-dir", "d": "debug", "o": "log", "h": "help"}
 LONG = [word + ("=" if f"{letter}:" in SHORT else "") for letter, word in _WORDS.items()]
+LONG.append("version")
 SHORT_FOR = {"--" + word: "-" + letter for letter, word in _WORDS.items()}
 ACTIONS = {"-a": "attach", "-t": "attach-or-create", "-c": "create", "-n": "new-detached",
            "-l": "list"}
@@ -90,6 +91,8 @@ def _parse(argv: Sequence[str]) -> tuple[dict[str, str], list[str]]:
     if "-h" in flags:
         print(HELP)
         raise SystemExit(0)
+    if "--version" in flags:
+        cli.version("sessmux")
     return flags, rest
 
 
@@ -267,6 +270,8 @@ def list_sessions(flags: dict[str, str], rest: list[str]) -> int:
     """atsr -l: one line per session, ``*`` before the connected ones."""
     if rest:
         directory = paths.session_dir(explicit=rest[0], create=False)
+    elif "-g" not in flags and not paths.exists(explicit=flags.get("-u")):
+        return 0  # a fresh account: no sessions yet, and no directory made for them
     else:
         try:
             directory = socket_dir(flags)
