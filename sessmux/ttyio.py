@@ -22,18 +22,18 @@ _WINSZ = struct.Struct("HHHH")
 #: Every mode a full-screen program may have left on, turned off, for a
 #: signaller that ends without its master's goodbye (a signal, a fatal
 #: error, a dead master).  Kept here, not taken from ``render.reset_sequence``:
-#: render brings pyte, some 50 ms, into a process that is dying.  Origin mode
-#: goes first, while the program's alternate screen is still up: turning it
-#: off homes the cursor, and DECSC/DECRC would bring it back on.  ``?1049l``
-#: then brings back the main screen and its cursor, and the scroll region is
-#: reset between DECSC and DECRC (it homes the cursor too), so the user's
-#: prompt comes back where it was.
+#: render brings pyte, some 50 ms, into a process that is dying.  Turning
+#: origin mode off and resetting the scroll region both home the cursor, and
+#: DECRC would turn origin mode back on, so both are done out of sight: on
+#: the alternate screen, entered with ``?1049h`` (which saves the main
+#: screen's cursor, unless the program is there already and saved it) and
+#: left with ``?1049l``, which brings back the main screen and that cursor.
+#: The user's prompt comes back where it was.
 MODES_OFF = (
-    b"\x1b[?6l"  # origin mode off
-    b"\x1b[?1049l"  # main screen (and the cursor from before ?1049h)
+    b"\x1b[?1049h\x1b[?6l\x1b[r\x1b[?1049l"  # origin mode, scroll region; main screen
     b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l"  # mouse
     b"\x1b[?1004l\x1b[?2004l\x1b[?1l\x1b>"  # focus, paste, cursor keys, keypad
-    b"\x1b[0m\x1b[4l\x1b7\x1b[r\x1b8\x1b(B\x0f\x1b[?7h\x1b[?25h"
+    b"\x1b[0m\x1b[4l\x1b(B\x0f\x1b[?7h\x1b[?25h"  # attributes, insert, charset, wrap, cursor
 )
 
 TYPE_CHECKING = False

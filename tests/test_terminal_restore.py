@@ -103,6 +103,8 @@ class User:
         screen = self.term.wait_for(r"sess exited \d+")
         m = re.search(r"sess exited (\d+)", screen)
         assert m
+        # The main screen came back with its cursor where it was: below the command.
+        assert screen.startswith(f"$ cd {self.workdir} && exec sh"), screen
         wait_until(lambda: (self.workdir / "after").exists() and
                    (self.workdir / "after").read_text().endswith("\n"), what="stty -g")
         return int(m.group(1)), screen
