@@ -237,8 +237,8 @@ class Signaller:
                 # The master went without a goodbye: it died (or dropped us).
                 if self.reco is not None:
                     return 0  # pty 4.0: losing the master counts as a disconnect
-                raise SessError(f"signaller lost the master of session {channel.name}; use sesslist"
-                                " to check", COMMS)
+                raise SessError(f"signaller lost the master of session {channel.name};"
+                                " use sesslist to check", COMMS)
 
     def let_go(self, channel: client.Channel) -> None:
         """Leaving in the middle: hang up, and wait until the master lets go of our terminal.
@@ -268,13 +268,14 @@ class Signaller:
         """Turn off whatever screen modes the session's program left on (DESIGN §1).
 
         Only once no master writes to the terminal any more: after
-        :meth:`let_go`, after a goodbye, or after the master died.
+        :meth:`let_go`, after a goodbye, or after the master died.  Not
+        while stopped in the background: the terminal is the shell's then.
         """
         for sig in HANGUPS:
             signal.signal(sig, signal.SIG_IGN)
-        if self.screen_lent:
-            self.screen_lent = False
+        if self.screen_lent and not (self.tty_fd is not None and _in_background(self.tty_fd)):
             write_within(self.stdout, MODES_OFF, LET_GO)
+        self.screen_lent = False
 
     def send_size(self, channel: client.Channel, force: bool) -> None:
         size = self.size()
