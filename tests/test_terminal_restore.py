@@ -13,7 +13,9 @@ does not put the tty modes back itself after a job killed by a signal.
 from __future__ import annotations
 
 import os
+import pwd
 import re
+import shutil
 import signal
 import termios
 from collections.abc import Iterator
@@ -21,14 +23,16 @@ from pathlib import Path
 
 import psutil
 import pytest
-from terminal import DEADLINE, wait_until
+from terminal import DEADLINE, Terminal, wait_until
 from tmuxterm import TMUX, TmuxTerminal
+from users import as_user, ensure_user, kill_user_processes, python_for, world_copy
 
 from sessmux import client
 
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
 
 ROWS = 24
+USER = "sessmux-test"
 MODES_ON = (
     r"\033[?1049h\033[H\033[2J"  # alternate screen
     r"\033[?1000h\033[?1002h\033[?1006h"  # mouse: press/release, drags, SGR reports
@@ -207,3 +211,80 @@ def test_a_stuck_master_does_not_hold_a_leaving_signaller(user: User) -> None:
     finally:
         os.kill(master, signal.SIGCONT)
     wait_until(lambda: not user.status().get("connected"), DEADLINE, "the master to notice")
+
+
+@pytest.fixture
+def ordinary(tmp_path: Path) -> Iterator[tuple[pwd.struct_passwd, dict[str, str]]]:
+    """An ordinary user with a readable copy of sessmux, and the environment to run it."""
+    if os.getuid() != 0:
+        pytest.skip("creating a user needs root")
+    user = ensure_user(USER)
+    top = world_copy("sessmux-restore-")
+    home = top / "home"
+    home.mkdir()
+    os.chown(home, user.pw_uid, user.pw_gid)
+    python = python_for(user, top)
+    try:
+        if python is None:
+            pytest.skip("no python the test user can run with sessmux's dependencies")
+        yield user, {
+            "PATH": f"{top / 'bin'}:/usr/bin:/bin", "HOME": str(home), "SESSMUX_PYTHON": python,
+            "SESSMUX_DIR": str(home / "sessions"), "SESSMUX_REGISTRY": str(home / "registry"),
+            "TERM": "xterm", "LANG": "C.UTF-8", "PS1": "$ ", "USER": USER, "RECO": "", "BUSY": "",
+        }
+    finally:
+        kill_user_processes(user.pw_uid)
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def last_switch_is_off(data: bytes, on: bytes, off: bytes) -> bool:
+    return data.rfind(off) > data.rfind(on)
+
+
+@pytest.mark.parametrize("victim", ["signaller", "master"])
+def test_ordinary_users_terminal_given_back(
+        ordinary: tuple[pwd.struct_passwd, dict[str, str]], victim: str) -> None:
+    """As an ordinary user, on a pty of the user's own: SIGTERM to sess, SIGKILL to its master."""
+    user, env = ordinary
+    home = Path(env["HOME"])
+    for name, text in (("full-screen.sh", FULL_SCREEN), ("outer.sh", OUTER)):
+        (home / name).write_text(text)
+    owner = (user.pw_uid, user.pw_gid)
+    term = Terminal(env, argv=as_user(user, "sh", "outer.sh"), cwd=str(home), owner=owner)
+    try:
+        name = term.expect(r"READY session=(\w+)").group(1)
+        taken = len(term.buffer)
+        if victim == "signaller":
+            sess = next(p for p in psutil.Process(term.pid).children()
+                        if "sessmux.commands.sess" in " ".join(p.cmdline()))
+            os.kill(sess.pid, signal.SIGTERM)
+            expected = 128 + signal.SIGTERM
+        else:
+            st = next(s for s in client.statuses(env["SESSMUX_DIR"]) if s["name"] == name)
+            os.kill(int(str(st["pid"])), signal.SIGKILL)
+            expected = 11
+        code = int(term.expect(r"sess exited (\d+)").group(1))
+        assert code == expected
+        wait_until(lambda: (home / "after").exists() and
+                   (home / "after").read_text().endswith("\n"), what="stty -g")
+        assert (home / "after").read_text() == (home / "before").read_text()
+        lflag = termios.tcgetattr(term.fd)[3]  # the pty's master side reads the user's side
+        assert lflag & termios.ICANON and lflag & termios.ECHO
+        # What reached the terminal after the program had taken it.
+        received = term.buffer[taken:]
+        for on, off in ((b"\x1b[?1049h", b"\x1b[?1049l"), (b"\x1b[?1000h", b"\x1b[?1000l"),
+                        (b"\x1b[?1002h", b"\x1b[?1002l"), (b"\x1b[?1006h", b"\x1b[?1006l"),
+                        (b"\x1b[?2004h", b"\x1b[?2004l"), (b"\x1b[?1h", b"\x1b[?1l"),
+                        (b"\x1b=", b"\x1b>"), (b"\x1b[?25l", b"\x1b[?25h"),
+                        (b"\x1b[5;20r", b"\x1b[r"), (b"\x1b[?6h", b"\x1b[?6l")):
+            assert off in received and last_switch_is_off(term.buffer, on, off), (on, received)
+        if victim == "signaller":
+            # The session lived on, disconnected: the user picks it up again.
+            again = Terminal(env, argv=as_user(user, "sess", "reconnect", name), cwd=str(home),
+                             owner=owner)
+            try:
+                again.expect(r"FULL SCREEN READY")
+            finally:
+                again.close()
+    finally:
+        term.close()
