@@ -107,8 +107,6 @@ class User:
         screen = self.term.wait_for(r"sess exited \d+")
         m = re.search(r"sess exited (\d+)", screen)
         assert m
-        # The main screen came back with its cursor where it was: below the command.
-        assert screen.startswith(f"$ cd {self.workdir} && exec sh"), screen
         wait_until(lambda: (self.workdir / "after").exists() and
                    (self.workdir / "after").read_text().endswith("\n"), what="stty -g")
         return int(m.group(1)), screen
@@ -124,6 +122,9 @@ class User:
             os.close(fd)
         assert lflag & termios.ICANON and lflag & termios.ECHO
         assert self.flags() == GIVEN_BACK
+        # The main screen came back with its cursor where it was: below the command.
+        screen = self.term.screen()
+        assert screen.startswith(f"$ cd {self.workdir} && exec sh"), screen
         self.term.tmux("set-buffer", "-b", "restore", "pasted-text")
         self.term.tmux("paste-buffer", "-p", "-b", "restore")
         self.term.keys("Enter")
@@ -158,6 +159,16 @@ def test_signal_to_signaller_gives_terminal_back(
     code, _ = user.ended()
     assert code == 128 + sig  # it dies of the signal, as pty 4.0's does
     user.assert_given_back()
+    reattach(env, tmp_path, user.name)
+
+
+def test_signaller_killed_outright_only_disconnects(
+        user: User, env: dict[str, str], tmp_path: Path) -> None:
+    """SIGKILL cannot be caught: the terminal is not given back, but the master lets go."""
+    os.kill(user.signaller(), signal.SIGKILL)
+    code, _ = user.ended()
+    assert code == 128 + signal.SIGKILL
+    wait_until(lambda: user.status()["connected"] is False, what="the master to notice")
     reattach(env, tmp_path, user.name)
 
 
