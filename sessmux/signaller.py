@@ -2,7 +2,9 @@
 
 Does I/O.  It passes its own stdin and stdout to the session's master and
 then only steers: it keeps the terminal in raw mode while connected and
-gives it back on every exit path, forwards window-size changes, mirrors
+gives it back on every exit path (on an abnormal one -- a signal, a fatal
+error, a dead master -- with the screen modes turned off too, once the
+master has let go of the terminal), forwards window-size changes, mirrors
 the program's stops so the shell says "Stopped", holds the deferred
 reconnect target, and decides when to exit and with which status
 (pty 4.0 ``ptysigler.c``; DESIGN §1 and §5).
