@@ -2,7 +2,9 @@
 
 Does I/O.  It passes its own stdin and stdout to the session's master and
 then only steers: it keeps the terminal in raw mode while connected and
-gives it back on every exit path, forwards window-size changes, mirrors
+gives it back on every exit path (on an abnormal one -- a signal, a fatal
+error, a dead master -- with the screen modes turned off too, once the
+master has let go of the terminal), forwards window-size changes, mirrors
 the program's stops so the shell says "Stopped", holds the deferred
 reconnect target, and decides when to exit and with which status
 (pty 4.0 ``ptysigler.c``; DESIGN §1 and §5).
@@ -12,10 +14,11 @@ from __future__ import annotations
 
 import os
 import select
+import time
 
-from sessmux import client
+from sessmux import client, unix
 from sessmux.errors import COMMS, ELSEWHERE, NO_SESSION, NoSession, SessError
-from sessmux.ttyio import TerminalGuard, get_winsize
+from sessmux.ttyio import MODES_OFF, TerminalGuard, get_winsize, write_within
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,6 +28,7 @@ else:  # the signal module's enums cost every command milliseconds (see sessmux.
     import _signal as signal
 
 HANGUPS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)
+LET_GO = 1.0  # seconds a leaving signaller waits for its master to let go of the terminal
 
 
 class Hangup(Exception):
@@ -81,6 +85,9 @@ class Signaller:
         # atsr -f: the connection taken over is told even when quiet.
         self.tell_takeover = tell_takeover
         self.reco_mode = follow
+        # A master has written to our terminal (not a framed link): an
+        # abnormal end must give the screen back too, not only the tty modes.
+        self.screen_lent = False
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_w, False)
 
@@ -144,7 +151,11 @@ class Signaller:
         try:
             with TerminalGuard((self.stdin, self.stdout), self.tty_fd) as guard:
                 self.reco_mode = (mode, force)
-                return self._follow(name, first, guard)
+                try:
+                    return self._follow(name, first, guard)
+                except BaseException:
+                    self.give_back()  # before the guard puts the tty modes back
+                    raise
         finally:
             signal.set_wakeup_fd(old_wakeup)
             for sig, handler in old.items():
@@ -171,12 +182,17 @@ class Signaller:
             if not first:
                 self.say("info", f"successfully connected to {name}")
             first = False
+            self.screen_lent = self.screen_lent or (
+                self.resume is None and os.isatty(self.stdout))
             try:
-                channel.send({"t": "go"})
-            except SessError:
-                pass  # gone already; what it said before it went is still to read
-            try:
+                try:
+                    channel.send({"t": "go"})
+                except SessError:
+                    pass  # gone already; what it said before it went is still to read
                 code = self._serve(channel, guard)
+            except BaseException:
+                self.let_go(channel)
+                raise
             finally:
                 channel.close()
             if self.reco is None:
@@ -220,8 +236,48 @@ class Signaller:
                 if signal.SIGWINCH in sigs:
                     self.send_size(channel, force=False)
             if channel.fileno() in ready and not channel.fill():
-                # pty 4.0: losing the master counts as a disconnect.
-                return 0
+                # The master went without a goodbye: it died (or dropped us).
+                if self.reco is not None:
+                    return 0  # pty 4.0: losing the master counts as a disconnect
+                raise SessError(f"signaller lost the master of session {channel.name};"
+                                " use sesslist to check", COMMS)
+
+    def let_go(self, channel: client.Channel) -> None:
+        """Leaving in the middle: hang up, and wait until the master lets go of our terminal.
+
+        The master drops a connection that hangs up (it closes our
+        terminal, then the socket), so the end of the stream means no more
+        of the session's output will come after our reset.  A master that
+        does not answer within :data:`LET_GO` seconds is not waited for.
+        """
+        for sig in HANGUPS:  # the first signal decides how we end; leave in peace
+            signal.signal(sig, signal.SIG_IGN)
+        try:
+            channel.sock.shutdown(unix.SHUT_WR)
+        except OSError:
+            return
+        deadline = time.monotonic() + LET_GO
+        while (left := deadline - time.monotonic()) > 0:
+            if not select.select([channel.fileno()], [], [], left)[0]:
+                return
+            try:
+                if not channel.sock.recv(65536):
+                    return
+            except OSError:
+                return
+
+    def give_back(self) -> None:
+        """Turn off whatever screen modes the session's program left on (DESIGN §1).
+
+        Only once no master writes to the terminal any more: after
+        :meth:`let_go`, after a goodbye, or after the master died.  Not
+        while stopped in the background: the terminal is the shell's then.
+        """
+        for sig in HANGUPS:
+            signal.signal(sig, signal.SIG_IGN)
+        if self.screen_lent and not (self.tty_fd is not None and _in_background(self.tty_fd)):
+            write_within(self.stdout, MODES_OFF, LET_GO)
+        self.screen_lent = False
 
     def send_size(self, channel: client.Channel, force: bool) -> None:
         size = self.size()

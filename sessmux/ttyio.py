@@ -4,16 +4,37 @@ Does I/O on the fds it is given.  ``TerminalGuard`` is the one place that
 changes a user's terminal, and it gives everything back on exit, whatever
 the exit path (STYLE habit 7): tty modes and the ``O_NONBLOCK`` flag, which
 lives on the open file description shared with the user's shell.
+:data:`MODES_OFF` is what the signaller writes when a session's program
+can no longer be trusted to have left the screen sane (``give_back``).
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import select
 import struct
 import termios
+import time
 
 _WINSZ = struct.Struct("HHHH")
+
+#: Every mode a full-screen program may have left on, turned off, for a
+#: signaller that ends without its master's goodbye (a signal, a fatal
+#: error, a dead master).  Kept here, not taken from ``render.reset_sequence``:
+#: render brings pyte, some 50 ms, into a process that is dying.  Turning
+#: origin mode off and resetting the scroll region both home the cursor, and
+#: DECRC would turn origin mode back on, so both are done out of sight: on
+#: the alternate screen, entered with ``?1049h`` (which saves the main
+#: screen's cursor, unless the program is there already and saved it) and
+#: left with ``?1049l``, which brings back the main screen and that cursor.
+#: The user's prompt comes back where it was.
+MODES_OFF = (
+    b"\x1b[?1049h\x1b[?6l\x1b[r\x1b[?1049l"  # origin mode, scroll region; main screen
+    b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l"  # mouse
+    b"\x1b[?1004l\x1b[?2004l\x1b[?1l\x1b>"  # focus, paste, cursor keys, keypad
+    b"\x1b[0m\x1b[4l\x1b(B\x0f\x1b[?7h\x1b[?25h"  # attributes, insert, charset, wrap, cursor
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -113,6 +134,33 @@ def _getfl(fd: int) -> int | None:
         return fcntl.fcntl(fd, fcntl.F_GETFL)
     except OSError:
         return None
+
+
+def write_within(fd: int, data: bytes, limit: float) -> None:
+    """Write ``data`` to ``fd``, giving up after ``limit`` seconds or on an error.
+
+    For last words to a terminal that may not be reading (a stalled
+    network, output stopped with ^S): a dying signaller must not hang on
+    it.  The write goes through a description of its own, so the
+    ``O_NONBLOCK`` it needs never reaches the user's shell.
+    """
+    try:
+        out = reopen_private(fd, write=True)
+    except OSError:
+        return
+    deadline = time.monotonic() + limit
+    try:
+        while data:
+            try:
+                data = data[os.write(out, data):]
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([], [out], [], left)[1]:
+                    return
+    except OSError:
+        return
+    finally:
+        os.close(out)
 
 
 def reopen_private(fd: int, write: bool) -> int:
