@@ -142,7 +142,7 @@ _MODE = _optional(lambda value: value in ("rw", "ro"))
 REQUESTS: dict[str, dict[str, Callable[[object], bool]]] = {
     "hello": {"v": lambda value: type(value) is int},
     "status": {},
-    "setname": {"name": _string(MAX_FRAME)},  # clipped to 100 bytes as pty 4.0 does
+    "setname": {"name": _string(4096)},  # clipped to 100 bytes as pty 4.0 does
     "disconnect": {},
     "reco": {"target": _optional(_string(64)), "mode": _MODE, "force": _flag},
     "kill": {},
