@@ -139,20 +139,18 @@ def test_every_field_of_every_request_with_hostile_values(
     assert_intact(sessdir, name, make_terminal, SCREEN)
 
 
-@pytest.mark.parametrize("kind", ["status", "setname", "disconnect", "reco", "cont", "go",
-                                  "winsize"])
-def test_requests_without_fields_or_with_unknown_ones_are_answered(
-        env: dict[str, str], sessdir: Path, kind: str) -> None:
+@pytest.mark.parametrize("kind, says", [("setname", "bad field name"),
+                                         ("winsize", "bad field rows"),
+                                         ("attach", "attach without its two descriptors")])
+def test_requests_missing_what_they_need_are_refused_at_once(
+        env: dict[str, str], sessdir: Path, kind: str, says: str) -> None:
     name = detached_session(env)
     for msg in ({"t": kind}, {"t": kind, "surplus": {"deep": [1e308]}}):
         raw = RawClient(sessdir, name)
         raw.send(msg)
-        if kind in ("cont", "go"):
-            raw.send({"t": "status"})  # no reply of their own: the next one comes at once
         reply = raw.answer()
-        assert reply is not None, msg
-        if kind == "winsize":
-            assert reply["t"] == "error" and "bad field rows" in str(reply["msg"])
+        assert reply is not None and reply["t"] == "error" and says in str(reply["msg"]), msg
+        assert raw.closed()
         raw.close()
     status_in_time(sessdir, name)
 
@@ -248,7 +246,7 @@ def read_frames(link: socket.socket, timeout: float = 5.0) -> list[resume.Frame]
 
 @pytest.mark.parametrize("fields", [
     {"rows": 1e308, "cols": 80}, {"rows": 10**9, "cols": 80}, {"rows": "24"},
-    {"recv": 10**30}, {"token": "t" * 100000}, {"fresh": "yes"}, {"v": True},
+    {"recv": 10**30}, {"token": "t" * 1000}, {"fresh": "yes"}, {"v": True},
 ])
 def test_a_damaged_resume_hello(env: dict[str, str], sessdir: Path,
                                 make_terminal: MakeTerminal, fields: dict[str, object]) -> None:
@@ -288,7 +286,8 @@ def test_pings_never_read_are_not_queued_without_bound(
         sent, stuck_since, dropped = 0, None, False
         while sent < PINGS:
             try:
-                sent += ours.send(ping)
+                # Whole frames: a send cut short goes on where it stopped.
+                sent += ours.send(ping[sent % len(ping) :])
                 stuck_since = None
             except BlockingIOError:
                 stuck_since = stuck_since or time.monotonic()
