@@ -6,7 +6,9 @@ functions read a master's resources from /proc (descriptors, resident
 memory, CPU time); :func:`master_pid` asks the master itself, as
 ``kill_sessions`` does; :func:`assert_intact` is what every attack must
 leave: a master that answers within a second and a session a fresh
-terminal can pick up, showing its screen.
+terminal can pick up, showing its screen.  :data:`FUZZ` and
+:func:`json_values` serve the decoders' fuzz tests (``SESSMUX_FUZZ=long``
+runs them fifty times longer).
 """
 
 from __future__ import annotations
@@ -20,11 +22,23 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from hypothesis import strategies as st
 from terminal import Terminal
 
 from sessmux import client, protocol
 
 ANSWER = 1.0  # seconds a master has to answer anything (the issue's liveness bound)
+FUZZ = 10000 if os.environ.get("SESSMUX_FUZZ") == "long" else 200  # examples per fuzz test
+
+
+def json_values() -> st.SearchStrategy[object]:
+    """What a buggy client may put in a field: any JSON, NaN and 1e308 included."""
+    leaves = (st.none() | st.booleans() | st.integers() | st.floats()
+              | st.sampled_from([10**9, 1 << 64, -1, 0, 65535, 65536, 1e308])
+              | st.text(max_size=80) | st.sampled_from(["rw", "ro", "x" * 5000]))
+    return st.recursive(leaves, lambda inner: st.lists(inner, max_size=4)
+                        | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                        max_leaves=12)
 
 
 class RawClient:
