@@ -36,7 +36,7 @@ from hostile_support import (
     proc_rss_kib,
     status_in_time,
 )
-from terminal import start_detached, wait_until
+from terminal import Terminal, start_detached, wait_until
 
 from sessmux import resume
 
@@ -396,3 +396,78 @@ def test_a_log_on_a_full_filesystem(env: dict[str, str], sessdir: Path,
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
         shutil.rmtree(mount, ignore_errors=True)
+
+
+HOSTILE = r"""
+import json, os, socket, struct, sys
+path = sys.argv[1]
+null = os.open("/dev/null", os.O_RDWR)
+
+def frame(msg):
+    body = json.dumps(msg).encode()
+    return struct.pack(">I", len(body)) + body
+
+def ask(msg, fds=()):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(1)
+    s.connect(path)
+    data = frame({"t": "hello", "v": 1}) + frame(msg)
+    if fds:
+        socket.send_fds(s, [data], list(fds))
+    else:
+        s.sendall(data)
+    data = s.recv(65536)
+    s.close()
+    return json.loads(data[4:4 + struct.unpack(">I", data[:4])[0]])["t"] if data else "closed"
+
+a, b = socket.socketpair()
+print(ask({"t": "attach", "rows": 1e308, "cols": 80, "force": True}, [b.fileno()] * 2))
+print(ask({"t": "attach", "rows": 10**9, "cols": 80, "force": True}, [b.fileno()] * 2))
+print(ask({"t": "setname", "name": ["x"]}))
+print(sum(ask({"t": "status"}, [null] * 4) == "status" for _ in range(200)))
+"""
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="creating a user needs root")
+def test_an_ordinary_users_master_against_their_own_buggy_client() -> None:
+    from users import as_user, ensure_user, kill_user_processes, python_for, world_copy
+
+    user = ensure_user("sessmux-test")
+    top = world_copy("sessmux-hostile-")
+    home = top / "home"
+    home.mkdir()
+    os.chown(home, user.pw_uid, user.pw_gid)
+    python = python_for(user, top)
+    if python is None:
+        shutil.rmtree(top, ignore_errors=True)
+        pytest.skip("no python the test user can run with sessmux's dependencies")
+    sessdir = home / "sessions"
+    env = {"PATH": f"{top / 'bin'}:/usr/bin:/bin", "HOME": str(home), "SESSMUX_PYTHON": python,
+           "SESSMUX_DIR": str(sessdir), "SESSMUX_REGISTRY": str(home / "registry"),
+           "LANG": "C.UTF-8", "TERM": "xterm", "PS1": "$ ", "INPUTRC": str(top / "inputrc")}
+    term = None
+    try:
+        subprocess.run(as_user(user, "sessmux", "-n", "-w", "mine", *PROGRAM), env=env,
+                       check=True, timeout=60, stdin=subprocess.DEVNULL)
+        pid = master_pid(sessdir, "mine")
+        fds, rss = proc_fds(pid), proc_rss_kib(pid)
+        (home / "hostile.py").write_text(HOSTILE)
+        result = subprocess.run(as_user(user, python, str(home / "hostile.py"),
+                                        str(sessdir / "mine")),
+                                env=env, capture_output=True, text=True, timeout=60)
+        assert result.stdout.split() == ["error", "error", "error", "200"], result.stderr
+        status_in_time(sessdir, "mine")
+        wait_until(lambda: proc_fds(pid) == fds, 5, "the descriptors closed")
+        assert proc_rss_kib(pid) - rss < GROWTH_KIB
+        term = Terminal(env, argv=as_user(user, "bash", "--norc", "--noprofile", "-i"),
+                        cwd=str(home), owner=(user.pw_uid, user.pw_gid))
+        term.expect(r"\$ ")
+        term.line("sess reconnect mine")
+        term.expect(SCREEN)
+        term.send("typed-after-attack\r")
+        term.expect(r"typed-after-attack\r?\n[\s\S]*typed-after-attack")
+    finally:
+        if term is not None:
+            term.close()
+        kill_user_processes(user.pw_uid)
+        shutil.rmtree(top, ignore_errors=True)
