@@ -459,6 +459,9 @@ class Master:
 
 def _traceback() -> str:
     # Imported only when something went wrong: traceback brings re and tokenize.
-    import traceback
+    try:
+        import traceback
 
-    return traceback.format_exc()
+        return traceback.format_exc()
+    except Exception as e:  # noqa: BLE001 - out of descriptors, it cannot even be imported
+        return f"(no traceback: {e})"
