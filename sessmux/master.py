@@ -12,6 +12,12 @@ does); one that stalls for :data:`STALL` seconds, and every watcher, just
 fall behind, and are repainted when they drop out of the ring.  Requests
 from tools are answered from the same loop; nothing in it blocks.
 
+No client can exhaust it either: out of descriptors, it rests its
+listener for :data:`LISTEN_REST` seconds instead of spinning on it; a
+resuming client that reads nothing is not read from; the screen model is
+at most :data:`VIEW_MAX` square; and a log it cannot write loses lines,
+counted and reported once the log works again, never the session.
+
 This module is the loop, the polling and the program; the data path is in
 :mod:`sessmux.datapath`, the connections in :mod:`sessmux.clients`, the
 control requests in :mod:`sessmux.requests`.
