@@ -5,17 +5,22 @@ Does I/O on the session's socket; these are methods of a
 Every connection's peer must be the session's owner or root
 (``SO_PEERCRED``).  A connection that sends a bad frame, or reads nothing
 of what it is sent, is dropped; dropping the read-write one disconnects
-the session, as in pty 4.0.
+the session, as in pty 4.0.  A client that breaks the protocol (a bad
+frame, a field of the wrong type or out of range, more replies owed than
+:data:`CONTROL_LIMIT`) is told why in one ``error`` reply and loses its
+connection; the session goes on.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import struct
 import time
 
 from sessmux import protocol, requests, unix
 from sessmux.connection import Conn
+from sessmux.errors import COMMS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,7 +33,13 @@ _UCRED = struct.Struct("3i")
 def accept(master: Master) -> None:
     try:
         sock, _ = master.listener.accept()
-    except OSError:
+    except BlockingIOError:
+        return
+    except OSError as e:
+        if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+            # Out of descriptors: the connection stays queued and the listener
+            # stays readable.  Polling it again at once would spin; rest it.
+            master.rest_listener(f"cannot accept a connection: {e.strerror}")
         return
     _, uid, _ = _UCRED.unpack(
         sock.getsockopt(unix.SOL_SOCKET, unix.SO_PEERCRED, _UCRED.size)
@@ -44,6 +55,7 @@ def accept(master: Master) -> None:
         return
     sock.setblocking(False)
     master.conns[sock.fileno()] = Conn(sock)
+    master.accepted()
 
 
 def read_control(master: Master, conn: Conn) -> None:
@@ -53,20 +65,52 @@ def read_control(master: Master, conn: Conn) -> None:
         return
     except OSError:
         data, fds = b"", []
-    conn.fds.extend(fds)
     if not data:
+        _close_all(fds)
         drop(master, conn)
         return
+    if conn.closing:
+        _close_all(fds)  # refused or done: what it still says is not heard
+        return
+    # Descriptors come with the request they belong to, in one sendmsg: the
+    # kernel hands them over with the first bytes of that write.  An attach
+    # in this read may take them; whatever is left is closed at once.
+    conn.fds = fds
     try:
         for msg in conn.decoder.feed(data):
             requests.handle(master, conn, msg)
-            if conn.sock.fileno() < 0:
-                return
-    except (protocol.ProtocolError, KeyError, TypeError, ValueError) as e:
-        master.log(f"closing a connection: {e}")
-        drop(master, conn)
-    if len(conn.control) > CONTROL_LIMIT:
-        drop(master, conn)
+            if conn.sock.fileno() < 0 or conn.closing:
+                break
+            if len(conn.control) > CONTROL_LIMIT:
+                # It asks and never reads the answers: not without bound.
+                refuse(master, conn, "too many replies not read")
+                break
+    except protocol.ProtocolError as e:
+        refuse(master, conn, str(e))
+    finally:
+        _close_all(conn.fds)
+        conn.fds = []
+
+
+def refuse(master: Master, conn: Conn, reason: str) -> None:
+    """A client broke the protocol: tell it why, and close its connection only."""
+    master.log(f"closing a connection: {reason}")
+    if conn.sock.fileno() < 0:
+        return
+    conn.control.clear()  # whatever it was owed, it gets this last word only
+    conn.send({"t": "error", "code": COMMS, "msg": f"protocol error: {reason}"})
+    if conn.attached:
+        detach(master, conn, notify=None)
+    conn.closing = True
+    write_control(master, conn)
+
+
+def _close_all(fds: list[int]) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def write_control(master: Master, conn: Conn) -> None:
@@ -89,9 +133,8 @@ def drop(master: Master, conn: Conn) -> None:
     fd = conn.sock.fileno()
     master.forget(fd)
     master.conns.pop(fd, None)
-    for extra in conn.fds:
-        os.close(extra)
-    conn.fds.clear()
+    _close_all(conn.fds)
+    conn.fds = []
     conn.sock.close()
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 READ_SIZE = 65536
 EXIT_GRACE = 0.5  # seconds to wait for a pty's last output after the program ends
+TOKENS = 64  # resuming clients whose input offsets are remembered
 QUERIES = (b"\x1b[6n", b"\x1b[5n", b"\x1b[c", b"\x1b[0c", b"\x1b[>c")  # need an answer
 
 
@@ -114,7 +115,11 @@ def read_frames(master: Master, conn: Conn, data: bytes) -> None:
                 new = conn.inbox.accept(frame.offset, frame.data)
                 if conn.writer:
                     master.inbuf += new
+                # The newest of them only: a client may make up a token per attach.
+                master.tokens.pop(conn.token, None)
                 master.tokens[conn.token] = conn.inbox.received
+                if len(master.tokens) > TOKENS:
+                    del master.tokens[next(iter(master.tokens))]
             elif frame.kind == resume.PING:
                 conn.blob += resume.encode(resume.PONG, frame.payload)
             elif frame.kind == resume.WINSIZE and conn is master.rw:

@@ -10,6 +10,9 @@ here; elsewhere the plain ``json`` package does.
 '{"t":"ok","n":[1,2.5,null,true],"s":"\\\\u00e9"}'
 >>> loads(' {"a": [1, {"b": "x"}]} ')
 {'a': [1, {'b': 'x'}]}
+
+Whatever the text, ``loads`` returns a value or raises ValueError (NaN,
+Infinity, nesting deeper than the interpreter's recursion limit included).
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
+
+
+_DEEP = "nested too deeply"  # a frame of 60000 "[" must not reach past the decoder
 
 
 def _unserialisable(value: object) -> object:
@@ -56,7 +62,10 @@ except (ImportError, AttributeError, TypeError):  # not CPython: the plain packa
 
     def loads(text: str) -> Any:
         """The value of one JSON document; ValueError if it is not one."""
-        return json.loads(text, parse_constant=_constant)
+        try:
+            return json.loads(text, parse_constant=_constant)
+        except RecursionError:
+            raise ValueError(_DEEP) from None
 else:
     def dumps(value: Any) -> str:
         """``value`` as compact ASCII JSON."""
@@ -67,6 +76,8 @@ else:
         start = len(text) - len(text.lstrip(" \t\n\r"))
         try:
             value, end = _scan(text, start)
+        except RecursionError:
+            raise ValueError(_DEEP) from None
         except StopIteration as e:
             raise ValueError(f"expected a value at character {e.value}") from None
         except (ValueError, SystemError):
@@ -74,7 +85,10 @@ else:
             # cannot before that module is loaded: let json say what is wrong.
             import json
 
-            json.loads(text, parse_constant=_constant)
+            try:
+                json.loads(text, parse_constant=_constant)
+            except RecursionError:
+                raise ValueError(_DEEP) from None
             raise ValueError("not JSON") from None
         if text[end:].strip(" \t\n\r"):
             raise ValueError(f"extra data at character {end}")

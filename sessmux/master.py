@@ -12,6 +12,12 @@ does); one that stalls for :data:`STALL` seconds, and every watcher, just
 fall behind, and are repainted when they drop out of the ring.  Requests
 from tools are answered from the same loop; nothing in it blocks.
 
+No client can exhaust it either: out of descriptors, it rests its
+listener for :data:`LISTEN_REST` seconds instead of spinning on it; a
+resuming client that reads nothing is not read from; the screen model is
+at most :data:`VIEW_MAX` square; and a log it cannot write loses lines,
+counted and reported once the log works again, never the session.
+
 This module is the loop, the polling and the program; the data path is in
 :mod:`sessmux.datapath`, the connections in :mod:`sessmux.clients`, the
 control requests in :mod:`sessmux.requests`.
@@ -45,6 +51,12 @@ INPUT_LIMIT = 1 << 16
 IDLE = 0.02  # seconds of quiet before the screen model is fed
 ESCAPE_WAIT = 0.5  # a lone detach key detaches after this long without a second one
 SOCKET_CHECK = 5.0  # seconds between checks that the session can still be reached
+LISTEN_REST = 0.5  # out of descriptors: seconds before accepting is tried again
+# The screen model is at most this big: pyte's cost grows with the cells
+# (a 1000 x 1000 repaint takes a third of a second), and a terminal can say
+# it has 65535 x 65535.  A bigger terminal is repainted in its top left part.
+VIEW_MAX = 1000
+REPLY_LIMIT = 1 << 16  # a resuming client owed this much is not read from
 IN, OUT = select.POLLIN, select.POLLOUT
 ERR = select.POLLERR | select.POLLHUP | select.POLLNVAL
 
@@ -73,6 +85,10 @@ class Master:
         self.replay = ring_size  # how much a reconnect may be given back
         self.ring = Ring(max(ring_size, LIVE_MIN))
         self.log_fd = log_fd
+        self.log_lost = 0  # lines the log could not take (a full disk) ...
+        self.log_error = ""  # ... and why: said once, when it can be written again
+        self.listen_at = 0.0  # the listener rests until then (out of descriptors)
+        self.out_of_fds = False
         self.uid = os.getuid()
         self.conns: dict[int, Conn] = {}
         self.rw: Conn | None = None
@@ -110,16 +126,40 @@ class Master:
     # -- lifecycle ---------------------------------------------------------
 
     def log(self, text: str) -> None:
-        if self.log_fd >= 0:
-            stamp = time.strftime("%H:%M:%S")
-            os.write(self.log_fd, f"{stamp} master {self.name}: {text}\n".encode())
+        """A line in the -o file.  A log that cannot be written never harms the session."""
+        if self.log_fd < 0:
+            return
+        stamp = time.strftime("%H:%M:%S")
+        lines = [f"{stamp} master {self.name}: {text}\n"]
+        if self.log_lost:
+            lines.insert(0, f"{stamp} master {self.name}: {self.log_lost} log lines lost "
+                         f"({self.log_error})\n")
+        try:
+            os.write(self.log_fd, "".join(lines).encode())
+        except OSError as e:
+            self.log_lost += 1
+            self.log_error = e.strerror or str(e)
+        else:
+            self.log_lost = 0
+
+    def rest_listener(self, why: str) -> None:
+        """Stop accepting for a moment: the master is out of descriptors."""
+        self.listen_at = time.monotonic() + LISTEN_REST
+        if not self.out_of_fds:
+            self.out_of_fds = True
+            self.log(f"{why}; accepting again every {LISTEN_REST:g} s")
+
+    def accepted(self) -> None:
+        if self.out_of_fds:
+            self.out_of_fds = False
+            self.log("accepting connections again")
 
     @property
     def view(self) -> View:
         """The screen model, made on first use (the master starts without pyte)."""
         if self._view is None:
             rows, cols = get_winsize(self.pty_fd) or (24, 80)
-            self._view = View(rows, cols, self.answer)
+            self._view = View(min(rows, VIEW_MAX) or 24, min(cols, VIEW_MAX) or 80, self.answer)
             self._view.fed = self.ring.start
         return self._view
 
@@ -167,6 +207,8 @@ class Master:
             waits.append(self.rw.escape_at + ESCAPE_WAIT - time.monotonic())
         if self.rw is None and self.orphan_timeout and self.disconnected_at is not None:
             waits.append(self.disconnected_at + self.orphan_timeout - time.time())
+        if self.listen_at:
+            waits.append(self.listen_at - time.monotonic())
         waits.append(self.next_check - time.monotonic())
         return max(0, int(min(waits) * 1000) + 1)
 
@@ -323,7 +365,9 @@ class Master:
         pty_events = (IN if not self.holding() else 0) | (OUT if self.inbuf else 0)
         self.want(self.pty_fd, pty_events if self.pty_open else 0)
         self.want(self.sig_r, IN)
-        self.want(self.listener.fileno(), IN)
+        if self.listen_at and time.monotonic() >= self.listen_at:
+            self.listen_at = 0.0
+        self.want(self.listener.fileno(), 0 if self.listen_at else IN)
         for fd, conn in self.conns.items():
             self.want(fd, IN | (OUT if conn.control else 0))
             if not conn.attached:
@@ -332,6 +376,10 @@ class Master:
             reading = not conn.input_eof and self.live(conn)
             if conn.writer:
                 reading = reading and len(self.inbuf) < INPUT_LIMIT and self.status is None
+            if conn.framed and len(conn.blob) >= REPLY_LIMIT:
+                # Pings and data it sends are answered in frames it must read
+                # first: one that never reads is not heard, not queued for.
+                reading = False
             if conn.in_fd == conn.out_fd:
                 self.want(conn.in_fd, (IN if reading else 0) | (OUT if due else 0))
             else:
@@ -401,10 +449,10 @@ class Master:
             pass
 
     def resize(self, rows: int, cols: int, force: bool) -> None:
-        if self.status is not None or rows <= 0 or cols <= 0:
+        if self.status is not None or not (0 < rows <= 0xFFFF and 0 < cols <= 0xFFFF):
             return
         if self._view is not None:
-            self._view.resize(self.ring, rows, cols)
+            self._view.resize(self.ring, min(rows, VIEW_MAX), min(cols, VIEW_MAX))
         if get_winsize(self.pty_fd) != (rows, cols):
             set_winsize(self.pty_fd, rows, cols)
         elif force:
@@ -417,6 +465,9 @@ class Master:
 
 def _traceback() -> str:
     # Imported only when something went wrong: traceback brings re and tokenize.
-    import traceback
+    try:
+        import traceback
 
-    return traceback.format_exc()
+        return traceback.format_exc()
+    except Exception as e:  # noqa: BLE001 - out of descriptors, it cannot even be imported
+        return f"(no traceback: {e})"

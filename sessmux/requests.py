@@ -1,8 +1,9 @@
 """What a master does with each request from a tool or signaller.
 
 Does I/O only through the master it is given.  One function per message
-type (``protocol`` lists them); an unknown type is a protocol error that
-closes that connection and nothing else.
+type (``protocol`` lists them); each gets a message whose fields
+:func:`sessmux.protocol.check` has found acceptable.  An unknown type or a
+bad field is a protocol error that closes that connection and nothing else.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
 
 def handle(master: Master, conn: Conn, msg: protocol.Message) -> None:
-    kind = msg["t"]
+    kind = protocol.check(msg)["t"]
     if not conn.greeted:
         if kind != "hello" or msg.get("v") != protocol.VERSION:
             conn.send({"t": "error", "code": 11, "msg": "protocol version mismatch"})
@@ -44,7 +45,7 @@ def handle(master: Master, conn: Conn, msg: protocol.Message) -> None:
         return
     fn = HANDLERS.get(kind)
     if fn is None:
-        raise protocol.ProtocolError(f"unknown request {kind!r}")
+        raise protocol.ProtocolError(f"unexpected {kind}")
     fn(master, conn, msg)
 
 
@@ -75,7 +76,7 @@ def on_status(master: Master, conn: Conn, msg: protocol.Message) -> None:
 
 @handler("setname")
 def on_setname(master: Master, conn: Conn, msg: protocol.Message) -> None:
-    master.longname = clip_long_name(str(msg["name"]))
+    master.longname = clip_long_name(msg["name"])
     conn.send({"t": "ok"})
 
 
@@ -95,7 +96,7 @@ def on_reco(master: Master, conn: Conn, msg: protocol.Message) -> None:
         conn.send({"t": "error", "code": 2, "msg": "not connected"})
         return
     target = msg.get("target")
-    if target is not None and not (isinstance(target, str) and is_valid(target)):
+    if target is not None and not is_valid(target):
         raise protocol.ProtocolError("bad reconnect target")
     master.reco = None
     if target:
@@ -118,7 +119,7 @@ def on_kill(master: Master, conn: Conn, msg: protocol.Message) -> None:
 def on_winsize(master: Master, conn: Conn, msg: protocol.Message) -> None:
     # The latest read-write connection sets the size; watchers follow it.
     if conn is master.rw:
-        master.resize(int(msg["rows"]), int(msg["cols"]), bool(msg.get("force")))
+        master.resize(msg["rows"], msg["cols"], bool(msg.get("force")))
 
 
 @handler("cont")
@@ -142,8 +143,8 @@ def on_attach(master: Master, conn: Conn, msg: protocol.Message) -> None:
         for fd in fds:
             os.close(fd)
         raise protocol.ProtocolError("attach without its two descriptors")
-    writer = msg.get("mode", "rw") != "ro"
-    token = str(msg.get("token") or "")[:64]
+    writer = msg.get("mode") != "ro"
+    token = msg.get("token") or ""
     if writer and master.rw is not None:
         # The same resuming client coming back replaces its half-dead self.
         same_client = bool(token) and master.rw.token == token
@@ -172,16 +173,15 @@ def on_attach(master: Master, conn: Conn, msg: protocol.Message) -> None:
         conn.framed, conn.tty, conn.token = True, True, token
         conn.inbox = resume.Inbox(master.tokens.get(token, 0))
     conn.held = bool(msg.get("hold"))
-    conn.remote = str(msg.get("remote", ""))[:256]
-    key = msg.get("detach_key")
-    conn.detach_key = key if isinstance(key, int) and 0 <= key < 256 else None
+    conn.remote = (msg.get("remote") or "")[:256]
+    conn.detach_key = msg.get("detach_key")
     conn.progress = time.monotonic()
     if writer:
         master.rw = conn
         master.disconnected_at = None
         master.entry.connected(conn.remote)
         if msg.get("rows") and msg.get("cols"):
-            master.resize(int(msg["rows"]), int(msg["cols"]), force=True)
+            master.resize(msg["rows"], msg["cols"], force=True)
     reply = {"t": "attached", "name": master.name, "input": master.input_offset}
     reply.update(_initial_output(master, conn, msg))
     if conn.framed:
@@ -210,7 +210,7 @@ def _initial_output(master: Master, conn: Conn, msg: protocol.Message) -> protoc
     ring = master.ring
     floor = max(ring.start, ring.end - master.replay)  # what a reconnect may replay
     resume = msg.get("offset")
-    if isinstance(resume, int) and resume >= 0:
+    if resume is not None:
         if floor <= resume <= ring.end:
             conn.offset = resume  # exactly the bytes after it
             return {"resumed": True, "offset": resume}

@@ -190,13 +190,47 @@ class Inbox:
         return new
 
 
+def _offset(value: object) -> bool:
+    return type(value) is int and 0 <= value < 1 << 64  # what 8 bytes can say
+
+
+def _size(value: object) -> bool:
+    return type(value) is int and 0 <= value <= 0xFFFF  # what a winsize can say
+
+
+def _text(value: object) -> bool:
+    return type(value) is str and len(value) <= 64
+
+
+def _flag(value: object) -> bool:
+    return type(value) is bool
+
+
+# What a hello may say (either side's); a field that is there must fit.
+HELLO_FIELDS = {"recv": _offset, "offset": _offset, "end": _offset, "rows": _size,
+                "cols": _size, "id": _text, "token": _text, "fresh": _flag, "behind": _flag}
+
+
 def read_hello(frame: Frame) -> dict[str, Any]:
-    """Check a hello frame and return its fields."""
+    """Check a hello frame and return its fields (ResumeError if one is bad).
+
+    Checked before anything acts on them: a hello arrives over ssh from a
+    client that may be half-written or damaged (``rows`` 1e308 must not
+    reach a screen model).  Fields this side does not know are ignored.
+    """
     if frame.kind != HELLO:
         raise ResumeError(f"expected a hello, got a {frame.kind} frame")
     fields = frame.json()
-    if fields.get("v") != VERSION:
-        raise ResumeError(f"protocol version {fields.get('v')!r}, this side speaks {VERSION}")
-    if not isinstance(fields.get("recv", 0), int) or fields.get("recv", 0) < 0:
+    if type(fields.get("v")) is not int or fields["v"] != VERSION:
+        raise ResumeError(f"protocol version {_show(fields.get('v'))}, this side speaks {VERSION}")
+    if not _offset(fields.get("recv", 0)):
         raise ResumeError("bad received offset in hello")
+    for name, ok in HELLO_FIELDS.items():
+        if name in fields and not ok(fields[name]):
+            raise ResumeError(f"bad field {name} in hello: {_show(fields[name])}")
     return fields
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

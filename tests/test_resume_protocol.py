@@ -11,6 +11,9 @@ import json
 import random
 
 import pytest
+from hostile_support import FUZZ, json_values
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sessmux import resume
 from sessmux.resume import Decoder, Frame, Inbox, ResumeError
@@ -200,10 +203,34 @@ def test_hello_without_version_is_refused() -> None:
         resume.read_hello(hello_frame({"recv": 0}))
 
 
-@pytest.mark.parametrize("recv", [-1, "12", 1.5, None])
+@pytest.mark.parametrize("recv", [-1, "12", 1.5, None, True, 1 << 64, 1e308])
 def test_bad_received_offset_in_hello_is_refused(recv: object) -> None:
     with pytest.raises(ResumeError, match="bad received offset"):
         resume.read_hello(hello_frame({"v": resume.VERSION, "recv": recv}))
+
+
+@pytest.mark.parametrize("field, value", [
+    ("rows", 1e308), ("rows", 10**9), ("rows", 65536), ("rows", "24"), ("rows", True),
+    ("cols", -1), ("cols", None), ("offset", 1 << 64), ("end", -5), ("token", "t" * 65),
+    ("token", 7), ("id", ["rz"]), ("fresh", "yes"), ("fresh", 1), ("behind", None),
+])
+def test_a_hello_field_of_the_wrong_type_or_range_is_refused(field: str, value: object) -> None:
+    with pytest.raises(ResumeError, match=f"bad field {field} in hello"):
+        resume.read_hello(hello_frame({"v": resume.VERSION, field: value}))
+
+
+def test_a_hello_as_either_side_sends_it_passes() -> None:
+    client = {"v": 1, "id": "rz0123abcd", "token": "ab" * 8, "recv": 0, "fresh": True,
+              "rows": 65535, "cols": 1}
+    server = {"v": 1, "id": "x" * 64, "recv": (1 << 64) - 1, "offset": 5, "end": 9,
+              "behind": False, "unknown": [1e308]}
+    for fields in (client, server):
+        assert resume.read_hello(hello_frame(fields)) == fields
+
+
+def test_a_version_that_is_true_is_not_one() -> None:
+    with pytest.raises(ResumeError, match="protocol version True"):
+        resume.read_hello(hello_frame({"v": True}))
 
 
 def test_missing_received_offset_means_nothing_received() -> None:
@@ -279,3 +306,52 @@ def test_resend_after_reconnect_is_exact() -> None:
             sent += len(chunk)
         sent = max(0, inbox.received - rng.randint(0, 50))  # the hello's "recv", minus slack
     assert bytes(got) == stream
+
+
+# -- fuzz ----------------------------------------------------------------------
+
+
+def a_hello(fields: dict[str, object]) -> bytes:
+    return resume.encode(resume.HELLO, json.dumps(fields).encode())
+
+
+a_frame = st.one_of(
+    st.builds(a_hello, st.dictionaries(
+        st.sampled_from(["v", "recv", "offset", "end", "rows", "cols", "id", "token",
+                         "fresh", "behind", "other"]), json_values(), max_size=6)),
+    st.builds(lambda kind, payload: resume.HEADER.pack(kind, len(payload)) + payload,
+              st.sampled_from(sorted(k.encode() for k in resume.KINDS)) | st.binary(
+                  min_size=1, max_size=1), st.binary(max_size=40)),
+    st.binary(max_size=40),
+)
+
+
+def look_inside(frame: Frame) -> None:
+    """Read a frame the way its receiver does."""
+    if frame.kind == resume.HELLO:
+        resume.read_hello(frame)
+    elif frame.kind in (resume.DATA, resume.REPAINT, resume.ACK):
+        assert 0 <= frame.offset < 1 << 64 and isinstance(frame.data, bytes)
+    elif frame.kind == resume.WINSIZE:
+        assert all(0 <= n <= 0xFFFF for n in resume.winsize(frame))
+    elif frame.kind == resume.EXIT:
+        resume.exit_status(frame)
+
+
+@settings(max_examples=FUZZ, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(a_frame, max_size=6), st.data())
+def test_resume_decoder_fuzz(frames: list[bytes], data: st.DataObject) -> None:
+    """Whatever arrives, the decoder and a hello's check say ResumeError or give frames."""
+    stream = b"".join(frames)
+    decoder, pos = Decoder(), 0
+    try:
+        while pos < len(stream):
+            step = data.draw(st.integers(1, 4096))
+            for frame in decoder.feed(stream[pos : pos + step]):
+                try:
+                    look_inside(frame)
+                except ResumeError:
+                    continue
+            pos += step
+    except ResumeError:
+        pass

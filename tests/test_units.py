@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hostile_support import FUZZ, json_values
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sessmux import jsonframe, names, paths, protocol, registry, unix
@@ -139,6 +140,85 @@ def test_frame_layout_is_length_then_json() -> None:
     frame = protocol.encode({"t": "ok"})
     (size,) = struct.unpack(">I", frame[:4])
     assert size == len(frame) - 4 and json.loads(frame[4:]) == {"t": "ok"}
+
+
+# -- requests: every field checked --------------------------------------------
+
+
+@pytest.mark.parametrize("msg", [
+    {"t": "hello", "v": 1},
+    {"t": "attach", "mode": "rw", "force": False, "hold": True, "tty": True, "rows": 50,
+     "cols": 132, "remote": "10.0.0.1 port 22", "detach_key": None},
+    {"t": "attach", "mode": "ro", "framed": True, "token": "ab" * 8, "rows": 0, "cols": 0,
+     "offset": (1 << 64) - 1},
+    {"t": "winsize", "rows": 65535, "cols": 1, "force": True},
+    {"t": "reco", "target": "p7", "force": False, "mode": "ro"},
+    {"t": "reco", "target": None},
+    {"t": "setname", "name": "x" * 4096},
+    {"t": "status", "anything": [1e308]},
+])
+def test_requests_as_the_tools_send_them_pass(msg: protocol.Message) -> None:
+    assert protocol.check(msg) is msg
+
+
+@pytest.mark.parametrize("kind, field, value", [
+    ("winsize", "rows", 1e308), ("winsize", "rows", 10**9), ("winsize", "rows", 65536),
+    ("winsize", "rows", "24"), ("winsize", "rows", True), ("winsize", "rows", None),
+    ("winsize", "cols", -1), ("winsize", "cols", 80.0), ("winsize", "force", 1),
+    ("attach", "rows", [24]), ("attach", "offset", 1 << 64), ("attach", "offset", -1),
+    ("attach", "offset", False), ("attach", "mode", "rwx"), ("attach", "token", "t" * 65),
+    ("attach", "detach_key", 256), ("attach", "remote", {"ip": 1}), ("attach", "tty", "yes"),
+    ("attach", "remote", "r" * 1025), ("setname", "name", None), ("setname", "name", 5),
+    ("setname", "name", "x" * 4097), ("reco", "target", ["p7"]), ("hello", "v", "1"),
+])
+def test_a_field_of_the_wrong_type_or_range_is_refused(
+        kind: str, field: str, value: object) -> None:
+    msg = {"t": kind, "rows": 24, "cols": 80, "name": "n", "v": 1, field: value}
+    with pytest.raises(protocol.ProtocolError, match=f"bad field {field} in {kind}"):
+        protocol.check(msg)
+
+
+def test_an_unknown_request_is_refused() -> None:
+    with pytest.raises(protocol.ProtocolError, match="unknown request 'x'"):
+        protocol.check({"t": "x"})
+
+
+def frames_of(kind: str, fields: dict[str, object]) -> bytes:
+    body = json.dumps({**fields, "t": kind}).encode()
+    return struct.pack(">I", len(body)) + body
+
+
+a_frame = st.one_of(
+    # Requests with hostile fields: any JSON where each field goes.
+    st.builds(frames_of, st.sampled_from([*protocol.REQUESTS, "other"]),
+              st.dictionaries(st.sampled_from(sorted({f for fields in protocol.REQUESTS.values()
+                                                      for f in fields} | {"t"})),
+                              json_values(), max_size=6)),
+    # A length with any body, and bytes that are no frame at all.
+    st.builds(lambda body: struct.pack(">I", len(body)) + body, st.binary(max_size=200)),
+    st.binary(max_size=40),
+    st.just(struct.pack(">I", 60000) + b"[" * 60000),
+)
+
+
+@settings(max_examples=FUZZ, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(a_frame, max_size=6), st.data())
+def test_control_decoder_fuzz(frames: list[bytes], data: st.DataObject) -> None:
+    """Whatever arrives, the decoder and the check say ProtocolError or give a good request."""
+    stream = b"".join(frames)
+    decoder, pos = protocol.Decoder(), 0
+    try:
+        while pos < len(stream):
+            step = data.draw(st.integers(1, 4096))
+            for msg in decoder.feed(stream[pos : pos + step]):
+                try:
+                    protocol.check(msg)
+                except protocol.ProtocolError:
+                    continue
+            pos += step
+    except protocol.ProtocolError:
+        pass
+    assert decoder.pending <= protocol.MAX_FRAME + 4 + 4096
 
 
 # -- ring --------------------------------------------------------------------
