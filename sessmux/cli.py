@@ -8,6 +8,7 @@ and the documented exit code — never a traceback (STYLE habit 6).
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -115,6 +116,23 @@ def run(prog: str, usage: str, body: Callable[[], int]) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except (OSError, MemoryError) as e:
+        # Out of descriptors, memory, disk space or inodes where no better
+        # message was ready: still one line, never a traceback.
+        return _failed(prog, e)
+
+
+def _failed(prog: str, e: OSError | MemoryError) -> int:
+    from sessmux.errors import INTERNAL, RESOURCES
+
+    if isinstance(e, MemoryError):
+        _say(prog, "fatal", "out of memory")
+        return RESOURCES
+    short = e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOSPC, errno.EDQUOT, errno.ENOMEM,
+                        errno.ENOBUFS)
+    where = f" ({e.filename})" if isinstance(e.filename, str) else ""
+    _say(prog, "fatal", f"{e.strerror or e}{where}")
+    return RESOURCES if short else INTERNAL
 
 
 def leave(code: int) -> NoReturn:

@@ -15,6 +15,7 @@ INTERNAL = 10  # cannot fork, create a pipe or a pty
 COMMS = 11  # signaller having trouble talking to its master
 ELSEWHERE = 16  # session already connected somewhere else
 NO_SESSION = 17  # signaller cannot reach the session
+RESOURCES = 12  # out of file descriptors, memory, disk space or inodes
 
 
 class SessError(Exception):
@@ -34,6 +35,33 @@ class BadName(SessError):
         from sessmux.names import visible
 
         super().__init__(f"bad session name {visible(name)!s}", TOOL)
+
+
+class OptionName(BadName):
+    """A session name that begins with ``-`` (``-rf``): it would read as options.
+
+    A usage error (exit 1) in every tool, wherever the name comes from.
+    """
+
+    def __init__(self, name: str) -> None:
+        from sessmux.names import visible
+
+        SessError.__init__(
+            self, f"bad session name {visible(name)!s}: it looks like an option", USAGE)
+
+
+class OutOfResources(SessError):
+    """The system ran out of something (descriptors, memory, disk space, inodes)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what, RESOURCES)
+
+
+class WrongPeer(SessError):
+    """The socket of a session is held by another user's process: never talk to it."""
+
+    def __init__(self, name: str, uid: int) -> None:
+        super().__init__(f"session {name} is served by uid {uid}, not by you; refused", TOOL)
 
 
 class UnsafeDirectory(SessError):

@@ -153,8 +153,9 @@ def read_line(timeout: float | None) -> str | None:
     try:
         while editor.line is None and not editor.eof:
             if timeout is not None:
-                ready, _, _ = select.select([0], [], [], timeout)
-                if not ready:
+                waiting = select.poll()
+                waiting.register(0, select.POLLIN)
+                if not waiting.poll(int(timeout * 1000)):
                     write("\r\n")
                     return None
             byte = os.read(0, 1)

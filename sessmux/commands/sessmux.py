@@ -8,6 +8,7 @@ lists.  People moving from atsr change one path in their login profile.
 
 from __future__ import annotations
 
+import errno
 import os
 import pwd
 import sys
@@ -15,7 +16,7 @@ import termios
 import time
 
 from sessmux import cli, client, names, paths, spawn
-from sessmux.errors import DIRECTORY, ELSEWHERE, NO_SESSION, SessError
+from sessmux.errors import ELSEWHERE, NO_SESSION, RESOURCES, SessError
 from sessmux.signaller import Signaller, remote_of, steer
 from sessmux.ttyio import get_winsize
 
@@ -77,11 +78,18 @@ class Diagnostics:
         if level > self.level:
             return
         line = f"sessmux: {text}\n"
-        if self.path:
+        if not self.path:
+            sys.stderr.write(line)
+            return
+        try:
             with open(self.path, "a", encoding="utf-8") as f:
                 f.write(time.strftime("%Y-%m-%d %H:%M:%S ") + line)
-        else:
-            sys.stderr.write(line)
+        except OSError as e:
+            # A full disk (or no inodes, or no descriptor left) for the log:
+            # say so once, in one line, and stop here.
+            short = e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EMFILE, errno.ENFILE)
+            raise SessError(f"cannot write diagnostics to {self.path}: {e.strerror}",
+                            RESOURCES if short else 2) from None
 
 
 def _parse(argv: Sequence[str]) -> tuple[dict[str, str], list[str]]:
@@ -117,16 +125,8 @@ def socket_dir(flags: dict[str, str]) -> str:
     if "-u" in flags:
         return paths.session_dir(explicit=flags["-u"])
     if "-g" in flags:
-        shared = flags["-g"]
-        try:
-            os.makedirs(shared, exist_ok=True)
-            if os.stat(shared).st_uid == os.getuid():
-                os.chmod(shared, 0o1777)  # ours to set up: sticky, for everyone
-        except OSError as e:
-            raise SessError(f"cannot use shared directory {shared}: {e.strerror}",
-                            DIRECTORY) from None
         user = pwd.getpwuid(os.getuid()).pw_name
-        return paths.session_dir(explicit=os.path.join(shared, user))
+        return paths.shared_dir(flags["-g"], user)
     return paths.session_dir()
 
 
