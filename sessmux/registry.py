@@ -175,7 +175,7 @@ def open_entry(name: str, directory_: str, master_pid: int, created: float) -> E
 
 def prune(folder: str, uid: int, now: float) -> None:
     """Remove this user's entries that ended (or whose master died) over a day ago."""
-    for base in _entry_names(os.listdir(folder)).get(uid, []):
+    for base in _entry_names(folder).get(uid, []):
         path = os.path.join(folder, base)
         rec = read_entry(folder, base)
         if rec is None or rec.owner != uid:
@@ -221,21 +221,26 @@ def _split(base: str) -> tuple[int, str, int] | None:
     return int(head), name, int(pid_text)
 
 
-def _entry_names(bases: list[str]) -> dict[int, list[str]]:
-    """The names that could be entries, by the uid they claim, at most MAX_FILES each.
+def _entry_names(folder: str) -> dict[int, list[str]]:
+    """The names that could be entries, by their files' owners, at most MAX_FILES each.
 
-    A file only counts for the uid that owns it (:func:`read_entry`), so
-    a flood of files fills only its maker's share: nobody else's sessions
-    drop out of the listing.
+    Only a file its claimed uid owns counts (:func:`read_entry`), and the
+    share is the owner's as the kernel says: a flood of files, under any
+    names, fills only its maker's share, and hides nobody else's sessions.
     """
     by_uid: dict[int, list[str]] = {}
-    for base in sorted(bases):
-        parts = _split(base)
-        if parts is not None:
-            share = by_uid.setdefault(parts[0], [])
-            if len(share) < MAX_FILES:
-                share.append(base)
-    return by_uid
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            parts = _split(entry.name)
+            if parts is None:
+                continue
+            try:
+                owner = entry.stat(follow_symlinks=False).st_uid
+            except OSError:
+                continue
+            if owner == parts[0]:
+                by_uid.setdefault(owner, []).append(entry.name)
+    return {uid: sorted(bases)[:MAX_FILES] for uid, bases in by_uid.items()}
 
 
 def _time(value: object) -> float | None:
@@ -322,7 +327,7 @@ def read_all(folder: str) -> list[Record]:
     if not _usable(folder, create=False):
         raise OSError(f"{folder} is not a safe directory")
     found = []
-    for bases in _entry_names(os.listdir(folder)).values():
+    for bases in _entry_names(folder).values():
         for base in bases:
             rec = read_entry(folder, base)
             if rec is None:

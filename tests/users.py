@@ -1,6 +1,7 @@
 """Test helpers for running sessmux as an ordinary user (the tests create it; root only).
 
-Does I/O.  ``ensure_user`` makes (or adjusts) a local user, ``as_user``
+Does I/O.  ``ensure_user`` makes (or adjusts) a local user (:data:`VICTIM`
+runs sessions, :data:`ATTACKER` attacks them), ``as_user``
 builds a command line that runs as it, ``world_copy`` puts a copy of the
 checkout where that user can read it, and ``python_for`` finds an
 interpreter the user can run sessmux's master with.
@@ -18,6 +19,9 @@ import tempfile
 from pathlib import Path
 
 from terminal import ROOT
+
+VICTIM = "sessmux-test"  # the ordinary user whose sessions the tests run
+ATTACKER = "sessmux-attacker"  # another ordinary user, who attacks them
 
 
 def ensure_user(name: str, shell: str = "/bin/bash", login: bool = False,
