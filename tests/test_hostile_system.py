@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from hostile_support import FakeMasters, Trap, fill, full_tmpfs
 from terminal import Terminal, base_env, kill_sessions, start_detached, wait_until
-from users import ATTACKER, as_user, ensure_user
+from users import ATTACKER, VICTIM, as_user, ensure_user, user_world
 
 from sessmux import client
 from sessmux.errors import SessError
@@ -301,6 +301,36 @@ def test_swapped_shared_directory_gets_nothing(
     alive_and_attachable(henv, victim)
 
 
+def test_an_ordinary_users_client_sends_nothing_to_another_users_socket(
+    arena: Path, attacker: pwd.struct_passwd
+) -> None:
+    user = ensure_user(VICTIM)
+    with user_world(user, "sessmux-victim-") as (_, python, uenv):
+        shared = own_dir(attacker, arena / "pub" / "shared", 0o1777)
+        theirs = own_dir(attacker, shared / VICTIM, 0o777)
+        trap = Trap(as_user(attacker), theirs / "job", shared / "log")
+        try:
+            result = run(uenv, *as_user(user, "sessmux", "-g", str(shared), "-a", "job"))
+            one_fatal(result, "sessmux", 8)
+            assert trap.connections() == []
+            # The client itself, as the command's would be if a swap won the race.
+            probe = ("import sys\nfrom sessmux import client, errors\n"
+                     "from sessmux.signaller import Signaller\n"
+                     "try:\n    client.connect(sys.argv[1], 'job')\n"
+                     "except errors.SessError as e:\n    print(e.code, e.message)\n"
+                     "print(len(client.statuses(sys.argv[1])))\n"
+                     "try:\n    Signaller(sys.argv[1], 'sess').attach('job')\n"
+                     "except errors.SessError as e:\n    print(e.code)\n")
+            said = run(uenv, *as_user(user, python, "-c", probe, str(theirs)))
+            assert said.returncode == 0, said.stderr
+            assert said.stdout.splitlines() == [
+                f"2 session job is served by uid {attacker.pw_uid}, not by you; refused", "0", "2"]
+            wait_until(lambda: len(trap.connections()) == 3, what="three connections logged")
+            assert trap.connections() == [(0, 0)] * 3
+        finally:
+            trap.close()
+
+
 FORGED = [1e999, -1e999, "yesterday", [1, 2], {"a": 1}, 10**400, -5, None, True, 2**70]
 
 
@@ -346,24 +376,31 @@ def _uid_of(pid: int) -> int | None:
 
 
 def test_precreated_temporary_names_keep_nothing_out(
-    henv: dict[str, str], attacker: pwd.struct_passwd, victim: str
+    arena: Path, attacker: pwd.struct_passwd
 ) -> None:
-    registry = Path(henv["SESSMUX_REGISTRY"])
-    last = int(Path("/proc/sys/kernel/ns_last_pid").read_text())
-    pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
-    ahead = [(last + i) % pid_max for i in range(1, 4000)]
-    script = ("import os, sys\nfor pid in sys.stdin.read().split():\n    open(os.path.join("
-              "sys.argv[1], f'.{sys.argv[2]}.job.{pid}.tmp'), 'w').close()\n")
-    subprocess.run(as_user(attacker, "/usr/bin/python3", "-c", script, str(registry),
-                           str(os.getuid())), input=" ".join(map(str, ahead)), text=True,
-                   check=True, timeout=60)
-    made = run(henv, "sessmux", "-n", "job", "sleep", "300")
-    assert made.returncode == 0, made.stderr
-    pid = int(re.search(r"session job pid (\d+)", run(henv, "sesslist").stdout).group(1))
-    assert pid in ahead  # the attack covered the master's pid
-    assert re.search(rf"^job +\w{{3}} [ \d]\d \d\d:\d\d  \S+ +{pid}$",
-                     run(henv, "sesswho").stdout, re.M)
-    alive_and_attachable(henv, victim)
+    # The victim an ordinary user (root may remove anybody's file in a sticky
+    # directory, so only an ordinary user's entry could be kept out).
+    registry = arena / "registry"
+    registry.mkdir()
+    registry.chmod(0o1777)  # as /tmp/sessmux-registry is
+    user = ensure_user(VICTIM)
+    with user_world(user, "sessmux-victim-") as (_, _, uenv):
+        uenv["SESSMUX_REGISTRY"] = str(registry)
+        last = int(Path("/proc/sys/kernel/ns_last_pid").read_text())
+        pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
+        ahead = [(last + i) % pid_max for i in range(1, 4000)]
+        script = ("import os, sys\nfor pid in sys.stdin.read().split():\n    open(os.path.join("
+                  "sys.argv[1], f'.{sys.argv[2]}.job.{pid}.tmp'), 'w').close()\n")
+        subprocess.run(as_user(attacker, "/usr/bin/python3", "-c", script, str(registry),
+                               str(user.pw_uid)), input=" ".join(map(str, ahead)), text=True,
+                       check=True, timeout=60)
+        made = run(uenv, *as_user(user, "sessmux", "-n", "job", "sleep", "300"))
+        assert made.returncode == 0, made.stderr
+        listed = run(uenv, *as_user(user, "sesslist")).stdout
+        pid = int(re.search(r"session job pid (\d+)", listed).group(1))  # type: ignore[union-attr]
+        assert pid in ahead  # the attack covered the master's pid
+        who = run(uenv, "sesswho").stdout
+        assert re.search(rf"^job +\w{{3}} [ \d]\d \d\d:\d\d  {VICTIM} +{pid}$", who, re.M), who
 
 
 def test_10001_junk_files_hide_no_session(
