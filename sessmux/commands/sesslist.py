@@ -20,7 +20,7 @@ HELP = USAGE + """
 List your sessions, one line each:
   session XY pid MASTER slave PROGRAM connected|disconnected[: long name]
 
-Exit status: 0; 1 usage.
+Exit status: 0; 1 usage; 12 out of file descriptors or memory.
 """
 
 

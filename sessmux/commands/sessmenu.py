@@ -40,7 +40,8 @@ send end of file) for a new session instead.
   --timeout SECONDS   with no key pressed for that long, start a new
                       session (default: wait for ever, as pty 4.0)
 
-Exit status: only on trouble before sess takes over: 1 usage.
+Exit status: only on trouble before sess takes over: 1 usage; 12 out of
+file descriptors or memory.
 See sessmenu(1).
 """
 NEW = "To instead start a new session as usual, just press return: "

@@ -49,8 +49,9 @@ Options:
   -o, --log FILE           append diagnostics to FILE instead
 
 Exit status: COMMAND's when it ends while attached; 0 after a detach or -n;
-1 usage; 2 bad or missing name, or NAME exists (-c, -n); 8 socket directory
-refused; 16 connected elsewhere; 17 no session NAME (-a)."""
+1 usage (also a NAME that begins with -); 2 bad or missing name, or NAME exists
+(-c, -n); 8 socket directory refused; 12 out of descriptors, memory, disk space
+or inodes; 16 connected elsewhere; 17 no session NAME (-a)."""
 
 SHORT = "atcnli:frswb:x:e:g:u:d:o:h"
 _WORDS = {"a": "attach", "t": "attach-or-create", "c": "create", "n": "new-detached",

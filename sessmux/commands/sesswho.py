@@ -37,7 +37,7 @@ as the kernel knows it.
             else /tmp/sessmux-registry)
 
 Exit status: 0; 1 usage; 2 the registry cannot be read, or the
-administrator has turned sesswho off.  See sesswho(1).
+administrator has turned sesswho off; 12 out of resources.  See sesswho(1).
 """
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
