@@ -79,8 +79,8 @@ class Trap(Helper):
 
 
 @contextlib.contextmanager
-def full_tmpfs(where: Path, keep: Sequence[str] = ()) -> Iterator[Path]:
-    """A tmpfs mounted at ``where`` (root only); ``fill()`` fills it (see :func:`fill`)."""
+def full_tmpfs(where: Path) -> Iterator[Path]:
+    """A small tmpfs mounted at ``where`` (root only), unmounted after; :func:`fill` fills it."""
     where.mkdir(exist_ok=True)
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k,nr_inodes=256,mode=0755",
                     "tmpfs", str(where)], check=True, capture_output=True)
