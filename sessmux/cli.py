@@ -8,6 +8,7 @@ and the documented exit code — never a traceback (STYLE habit 6).
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -128,6 +129,23 @@ def run(prog: str, usage: str, body: Callable[[], int]) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except (OSError, MemoryError) as e:
+        # Out of descriptors, memory, disk space or inodes where no better
+        # message was ready: still one line, never a traceback.
+        return _failed(prog, e)
+
+
+def _failed(prog: str, e: OSError | MemoryError) -> int:
+    from sessmux.errors import INTERNAL, RESOURCES
+
+    if isinstance(e, MemoryError):
+        _say(prog, "fatal", "out of memory")
+        return RESOURCES
+    short = e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOSPC, errno.EDQUOT, errno.ENOMEM,
+                        errno.ENOBUFS)
+    where = f" ({e.filename})" if isinstance(e.filename, str) else ""
+    _say(prog, "fatal", f"{e.strerror or e}{where}")
+    return RESOURCES if short else INTERNAL
 
 
 def leave(code: int) -> NoReturn:
@@ -165,6 +183,19 @@ def tool_dir() -> str:
 
     try:
         return paths.session_dir(create=False)
+    except SessError as e:
+        raise SessError(e.message) from None
+
+
+def listing_dir() -> str | None:
+    """As :func:`tool_dir`, but None where there is no directory yet.
+
+    A listing in a fresh account lists nothing (and makes no directory).
+    """
+    from sessmux import paths
+
+    try:
+        return paths.existing_dir()
     except SessError as e:
         raise SessError(e.message) from None
 

@@ -8,18 +8,22 @@ stuck master can delay a tool but never hang it.
 
 from __future__ import annotations
 
+import errno
 import os
 import select
 import stat
 import time
 
 from sessmux import protocol, unix
-from sessmux.errors import NoSession, SessError
+from sessmux.errors import NoSession, OutOfResources, SessError, WrongPeer
 from sessmux.names import is_valid
 from sessmux.paths import socket_path
 
 TIMEOUT = 5.0
 LIST_TIMEOUT = 1.0
+RESERVE = 8  # descriptors a listing leaves for everything else (stdout, /proc, ...)
+RETRY = 0.01  # seconds before asking again a master whose backlog was full
+RESOURCE_ERRNOS = frozenset((errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM))
 
 
 class Channel:
@@ -68,9 +72,16 @@ class Channel:
 
 
 def connect(directory: str, name: str, timeout: float = TIMEOUT) -> Channel:
-    """A connection to session ``name``'s master, greeted."""
+    """A connection to session ``name``'s master, greeted.
+
+    Its peer must run as us (or root) before anything is sent: see
+    :func:`~sessmux.unix.trusted_peer`.
+    """
     path = socket_path(directory, name)
-    sock = unix.Socket()
+    try:
+        sock = unix.Socket()
+    except OSError as e:
+        raise OutOfResources(f"cannot make a socket: {e.strerror}") from None
     sock.settimeout(timeout)
     try:
         sock.connect(path)
@@ -81,9 +92,20 @@ def connect(directory: str, name: str, timeout: float = TIMEOUT) -> Channel:
     except OSError:
         sock.close()
         raise NoSession(name) from None
+    if not unix.trusted_peer(sock):
+        uid = _peer(sock)
+        sock.close()
+        raise WrongPeer(name, uid)
     channel = Channel(sock, name)
     channel.send(protocol.hello())
     return channel
+
+
+def _peer(sock: unix.Socket) -> int:
+    try:
+        return unix.peer_uid(sock)
+    except OSError:
+        return -1
 
 
 def _remove_stale(path: str) -> None:
@@ -109,53 +131,155 @@ def session_names(directory: str) -> list[str]:
     """Names of the sockets in ``directory`` (unsorted, as a listing finds them)."""
     try:
         entries = os.listdir(directory)
-    except OSError:
+    except OSError as e:
+        if e.errno in RESOURCE_ERRNOS:
+            raise OutOfResources(f"cannot read session directory: {e.strerror}") from None
         return []
     return [n for n in entries if is_valid(n)]
+
+
+def fd_budget(reserve: int = RESERVE) -> int:
+    """How many more descriptors this process may open, less ``reserve`` for the rest.
+
+    The soft ``RLIMIT_NOFILE`` less what is open now (``/proc/self/fd``):
+    how many masters a listing may ask at once.
+    """
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        used = len(os.listdir("/proc/self/fd"))
+    except OSError:
+        used = 3 + reserve  # no /proc, or no descriptor left to read it with
+    limit = soft if soft != resource.RLIM_INFINITY else 1 << 16
+    return max(0, min(limit, 1 << 16) - used - reserve)
 
 
 def statuses(directory: str, timeout: float = LIST_TIMEOUT) -> list[protocol.Message]:
     """Status of every session in ``directory``, queried concurrently.
 
-    Stale sockets are removed; masters that do not answer in time are
-    skipped (pty 4.0 ``sesslist``: any failure skips that entry).
+    Stale sockets are removed; masters that do not answer within
+    ``timeout`` of being asked are skipped (pty 4.0 ``sesslist``: any
+    failure skips that entry), and so are sockets held by another user.
+    As many masters are asked at once as the descriptor limit leaves room
+    for (``poll``, so no ``select`` ceiling); the rest wait their turn,
+    so thousands of sessions are all listed.  Raises
+    :class:`~sessmux.errors.OutOfResources` only when not even one can be
+    asked.
     """
-    pending: dict[int, tuple[str, unix.Socket, protocol.Decoder]] = {}
-    query = protocol.encode(protocol.hello()) + protocol.encode({"t": "status"})
-    for name in session_names(directory):
-        path = os.path.join(directory, name)
-        sock = unix.Socket()
+    return _Survey(directory, timeout).run()
+
+
+class _Survey:
+    """One listing: a queue of names, the connections open, a poll set."""
+
+    def __init__(self, directory: str, timeout: float) -> None:
+        self.directory = directory
+        self.timeout = timeout
+        # A stack (the next name last); names asked again later go to the bottom.
+        self.queue = [(name, 0.0) for name in session_names(directory)][::-1]
+        self.pending: dict[int, tuple[str, unix.Socket, protocol.Decoder, float]] = {}
+        self.poller = select.poll()
+        self.found: list[protocol.Message] = []
+        self.room = max(1, fd_budget())
+        self.query = protocol.encode(protocol.hello()) + protocol.encode({"t": "status"})
+
+    def run(self) -> list[protocol.Message]:
+        try:
+            while self.queue or self.pending:
+                self._ask_more()
+                self._collect()
+        finally:
+            for _, sock, _, _ in self.pending.values():
+                sock.close()
+        return self.found
+
+    def _ask_more(self) -> None:
+        later: list[tuple[str, float]] = []
+        while self.queue and len(self.pending) < self.room:
+            name, first = self.queue.pop()
+            now = time.monotonic()
+            if first and now - first > self.timeout:
+                continue  # its backlog stayed full: a stuck master
+            if not self._ask(name, first or now):
+                later.append((name, first or now))
+        self.queue[:0] = later
+
+    def _ask(self, name: str, first: float) -> bool:
+        """Connect and send the query; False to try ``name`` again shortly."""
+        path = os.path.join(self.directory, name)
+        try:
+            sock = unix.Socket()
+        except OSError as e:
+            return self._short(e)
         sock.setblocking(False)
         try:
             sock.connect(path)
-            sock.send(query)
         except ConnectionRefusedError:
             sock.close()
             _remove_stale(path)
-            continue
+            return True
+        except BlockingIOError:  # the master's backlog is full: it is busy, not dead
+            sock.close()
+            return False
+        except OSError as e:
+            sock.close()
+            return self._short(e) if e.errno in RESOURCE_ERRNOS else True
+        try:
+            if not unix.trusted_peer(sock):
+                sock.close()
+                return True  # another user's socket: not a session of ours
+            sock.send(self.query)
         except OSError:
             sock.close()
-            continue
-        pending[sock.fileno()] = (name, sock, protocol.Decoder())
-    found: list[protocol.Message] = []
-    deadline = time.monotonic() + timeout
-    while pending:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        ready, _, _ = select.select(list(pending), [], [], left)
-        for fd in ready:
-            name, sock, decoder = pending[fd]
-            try:
-                data = sock.recv(65536)
-                msgs = decoder.feed(data) if data else None
-            except (OSError, protocol.ProtocolError):
-                msgs = None
-            if msgs is None or msgs:
-                del pending[fd]
-                sock.close()
-                if msgs and msgs[0].get("t") == "status":
-                    found.append(msgs[0])
-    for _, sock, _ in pending.values():
+            return True
+        fd = sock.fileno()
+        self.pending[fd] = (name, sock, protocol.Decoder(), time.monotonic() + self.timeout)
+        self.poller.register(fd, select.POLLIN)
+        return True
+
+    def _short(self, error: OSError) -> bool:
+        """Out of descriptors: wait for the open ones, or give up if none is open."""
+        if error.errno not in RESOURCE_ERRNOS:
+            return True
+        if not self.pending:
+            raise OutOfResources(f"cannot ask any session: {error.strerror}")
+        self.room = len(self.pending)
+        return False
+
+    def _collect(self) -> None:
+        if not self.pending:
+            if self.queue:
+                time.sleep(RETRY)  # only full backlogs left: give their masters a moment
+            return
+        now = time.monotonic()
+        first = min(deadline for _, _, _, deadline in self.pending.values())
+        wait = max(0.0, first - now)
+        if self.queue and len(self.pending) < self.room:
+            wait = min(wait, RETRY)
+        for fd, _ in self.poller.poll(int(wait * 1000) + 1):
+            self._read(fd)
+        now = time.monotonic()
+        for fd in [fd for fd, entry in self.pending.items() if entry[3] <= now]:
+            self._drop(fd)
+
+    def _read(self, fd: int) -> None:
+        if fd not in self.pending:
+            return
+        _, sock, decoder, _ = self.pending[fd]
+        try:
+            data = sock.recv(65536)
+            msgs = decoder.feed(data) if data else None
+        except BlockingIOError:
+            return
+        except (OSError, protocol.ProtocolError):
+            msgs = None
+        if msgs is None or msgs:
+            self._drop(fd)
+            if msgs and msgs[0].get("t") == "status":
+                self.found.append(msgs[0])
+
+    def _drop(self, fd: int) -> None:
+        _, sock, _, _ = self.pending.pop(fd)
+        self.poller.unregister(fd)
         sock.close()
-    return found

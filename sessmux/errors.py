@@ -15,6 +15,7 @@ INTERNAL = 10  # cannot fork, create a pipe or a pty
 COMMS = 11  # signaller having trouble talking to its master
 ELSEWHERE = 16  # session already connected somewhere else
 NO_SESSION = 17  # signaller cannot reach the session
+RESOURCES = 12  # out of file descriptors, memory, disk space or inodes
 CANNOT_RUN = 126  # sess, sessmux: the program is there but cannot be run (as sh)
 NOT_FOUND = 127  # sess, sessmux: no such program (as sh)
 
@@ -38,11 +39,45 @@ class BadName(SessError):
         super().__init__(f"bad session name {visible(name)!s}", TOOL)
 
 
+class OptionName(BadName):
+    """A session name that begins with ``-`` (``-rf``): it would read as options.
+
+    A usage error (exit 1) in every tool, wherever the name comes from.
+    """
+
+    def __init__(self, name: str) -> None:
+        from sessmux.names import visible
+
+        SessError.__init__(
+            self, f"bad session name {visible(name)!s}: it looks like an option", USAGE)
+
+
+class OutOfResources(SessError):
+    """The system ran out of something (descriptors, memory, disk space, inodes)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what, RESOURCES)
+
+
+class WrongPeer(SessError):
+    """The socket of a session is held by another user's process: never talk to it."""
+
+    def __init__(self, name: str, uid: int) -> None:
+        super().__init__(f"session {name} is served by uid {uid}, not by you; refused", TOOL)
+
+
 class UnsafeDirectory(SessError):
     """The session directory is group/other accessible or not ours."""
 
     def __init__(self, path: str, why: str) -> None:
         super().__init__(f"unsafe permissions on session directory {path}: {why}", DIRECTORY)
+
+
+class NoDirectory(SessError):
+    """The session directory is not there (yet): a fresh account's listing is empty."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"cannot change to session directory {path}", DIRECTORY)
 
 
 class NoSession(SessError):

@@ -35,11 +35,15 @@ def is_valid(name: str) -> bool:
 
 
 def check(name: str) -> str:
-    """Return ``name`` if valid, else raise :class:`~sessmux.errors.BadName`."""
-    if not is_valid(name):
-        from sessmux.errors import BadName
+    """Return ``name`` if valid, else raise :class:`~sessmux.errors.BadName`.
 
-        raise BadName(name)
+    A name that begins with ``-`` (``-rf``) is a usage error of its own
+    (:class:`~sessmux.errors.OptionName`): it would read as options.
+    """
+    if not is_valid(name):
+        from sessmux.errors import BadName, OptionName
+
+        raise OptionName(name) if name.startswith("-") else BadName(name)
     return name
 
 

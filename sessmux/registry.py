@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 DEFAULT = "/tmp/sessmux-registry"
 KEEP = 24 * 3600  # seconds an ended entry stays readable
 MAX_ENTRY = 4096  # bytes: a bigger file is not an entry
-MAX_FILES = 10000  # entries looked at, so a flood cannot stall a listing
+MAX_FILES = 10000  # entries looked at per user, so a flood cannot stall a listing
 STATES = ("connected", "disconnected", "ended")
 
 
@@ -49,11 +49,22 @@ def _usable(path: str, create: bool) -> bool:
     if create:
         try:
             os.mkdir(path, 0o700)
-            os.chmod(path, 0o1777)  # after mkdir: the umask would strip it
         except FileExistsError:
             pass
         except OSError:
             return False
+        else:
+            try:  # after mkdir (the umask would strip it), on what was made, not by path
+                fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            except OSError:
+                return False
+            try:
+                if os.fstat(fd).st_uid == os.getuid():
+                    os.fchmod(fd, 0o1777)
+            except OSError:
+                return False
+            finally:
+                os.close(fd)
     try:
         st = os.lstat(path)
     except OSError:
@@ -113,20 +124,35 @@ class Entry:
 
 
 def _replace(folder: str, base: str, data: bytes) -> None:
-    """Write ``folder/base`` atomically (a private temporary file, then rename)."""
-    tmp = os.path.join(folder, f".{base}.tmp")
+    """Write ``folder/base`` atomically (a private temporary file, then rename).
+
+    The temporary name is random and made with ``O_EXCL``: a name that
+    someone else made first (to keep this entry out) is passed over, not
+    removed or written through.
+    """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    for _ in range(8):
+        tmp = os.path.join(folder, f".{base}.{os.urandom(6).hex()}.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o644)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise FileExistsError(tmp)
     try:
-        fd = os.open(tmp, flags, 0o644)
-    except FileExistsError:
-        os.unlink(tmp)  # left by a master of ours that died mid-write
-        fd = os.open(tmp, flags, 0o644)
-    try:
-        os.fchmod(fd, 0o644)
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.rename(tmp, os.path.join(folder, base))
+        try:
+            os.fchmod(fd, 0o644)
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        os.rename(tmp, os.path.join(folder, base))
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def open_entry(name: str, directory_: str, master_pid: int, created: float) -> Entry:
@@ -149,16 +175,13 @@ def open_entry(name: str, directory_: str, master_pid: int, created: float) -> E
 
 def prune(folder: str, uid: int, now: float) -> None:
     """Remove this user's entries that ended (or whose master died) over a day ago."""
-    prefix = f"{uid}."
-    for base in os.listdir(folder)[:MAX_FILES]:
-        if not base.startswith(prefix):
-            continue
+    for base in _entry_names(folder).get(uid, []):
         path = os.path.join(folder, base)
         rec = read_entry(folder, base)
         if rec is None or rec.owner != uid:
             continue
         over = rec.state == "ended" or not master_alive(rec)
-        if over and now - rec.changed > KEEP:
+        if over and (rec.changed is None or now - rec.changed > KEEP):
             try:
                 os.unlink(path)
             except OSError:
@@ -171,14 +194,16 @@ def prune(folder: str, uid: int, now: float) -> None:
 class Record:
     """One session as the registry shows it; ``owner`` is the kernel's.
 
+    ``created`` and ``changed`` are None where the file held something
+    that is not a time (shown as ``?``): entries are other users' words.
     (A plain class: a dataclass or NamedTuple would cost the master
     milliseconds of start-up for nothing.)
     """
 
     __slots__ = ("name", "owner", "pid", "created", "state", "remote", "changed")
 
-    def __init__(self, name: str, owner: int, pid: int, created: float, state: str,
-                 remote: str, changed: float) -> None:
+    def __init__(self, name: str, owner: int, pid: int, created: float | None, state: str,
+                 remote: str, changed: float | None) -> None:
         self.name, self.owner, self.pid, self.created = name, owner, pid, created
         self.state, self.remote, self.changed = state, remote, changed
 
@@ -186,19 +211,62 @@ class Record:
         return f"Record({self.name!r}, uid {self.owner}, pid {self.pid}, {self.state})"
 
 
-def read_entry(folder: str, base: str) -> Record | None:
-    """The record in ``folder/base``, or None if it is not a believable entry."""
+def _split(base: str) -> tuple[int, str, int] | None:
+    """``UID.NAME.PID`` → its parts, or None for any other name."""
     head, _, rest = base.partition(".")
     name, _, pid_text = rest.rpartition(".")
-    if not (head.isdigit() and pid_text.isdigit() and is_valid(name)):
+    if not (head.isascii() and head.isdigit() and pid_text.isascii() and pid_text.isdigit()
+            and len(head) < 12 and len(pid_text) < 12 and is_valid(name)):
         return None
+    return int(head), name, int(pid_text)
+
+
+def _entry_names(folder: str) -> dict[int, list[str]]:
+    """The names that could be entries, by their files' owners, at most MAX_FILES each.
+
+    Only a file its claimed uid owns counts (:func:`read_entry`), and the
+    share is the owner's as the kernel says: a flood of files, under any
+    names, fills only its maker's share, and hides nobody else's sessions.
+    """
+    by_uid: dict[int, list[str]] = {}
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            parts = _split(entry.name)
+            if parts is None:
+                continue
+            try:
+                owner = entry.stat(follow_symlinks=False).st_uid
+            except OSError:
+                continue
+            if owner == parts[0]:
+                by_uid.setdefault(owner, []).append(entry.name)
+    return {uid: sorted(bases)[:MAX_FILES] for uid, bases in by_uid.items()}
+
+
+def _time(value: object) -> float | None:
+    """A time from an entry, or None for anything that is not a plausible one."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        when = float(value)
+    except OverflowError:
+        return None
+    return when if 0 <= when < 1 << 36 else None  # finite, and before the year 4000
+
+
+def read_entry(folder: str, base: str) -> Record | None:
+    """The record in ``folder/base``, or None if it is not a believable entry."""
+    parts = _split(base)
+    if parts is None:
+        return None
+    uid, name, pid = parts
     try:
         fd = os.open(os.path.join(folder, base), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != int(head):
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != uid:
             return None  # named for another user: forged
         raw = os.read(fd, MAX_ENTRY + 1)
     except OSError:
@@ -209,12 +277,14 @@ def read_entry(folder: str, base: str) -> Record | None:
         data = jsonframe.loads(raw.decode("utf-8")) if len(raw) <= MAX_ENTRY else None
         if not isinstance(data, dict) or data.get("name") != name:
             return None
-        if data.get("pid") != int(pid_text) or data.get("state") not in STATES:
+        state = data.get("state")
+        if data.get("pid") != pid or not isinstance(state, str) or state not in STATES:
             return None
-        return Record(name, st.st_uid, int(pid_text), float(data["created"]),
-                      str(data["state"]), str(data.get("remote") or ""),
-                      float(data["changed"]))
-    except (ValueError, TypeError, KeyError):
+        remote = data.get("remote")
+        return Record(name, st.st_uid, pid, _time(data.get("created")), state,
+                      remote if isinstance(remote, str) else "?" if remote else "",
+                      _time(data.get("changed")))
+    except (ValueError, TypeError, KeyError, RecursionError, MemoryError):
         return None
 
 
@@ -231,7 +301,7 @@ def master_alive(rec: Record) -> bool:
         return False  # dead, not yet reaped
     if not uids or int(uids[0]) != rec.owner:
         return False  # a reused pid, or a claim on somebody else's process
-    return started is None or started <= rec.created + 5
+    return started is None or rec.created is None or started <= rec.created + 5
 
 
 def _start_time(pid: int) -> float | None:
@@ -257,13 +327,12 @@ def read_all(folder: str) -> list[Record]:
     if not _usable(folder, create=False):
         raise OSError(f"{folder} is not a safe directory")
     found = []
-    for base in sorted(os.listdir(folder))[:MAX_FILES]:
-        if base.startswith("."):
-            continue
-        rec = read_entry(folder, base)
-        if rec is None:
-            continue
-        if rec.state != "ended" and not master_alive(rec):
-            rec.state, rec.remote = "ended", ""
-        found.append(rec)
+    for bases in _entry_names(folder).values():
+        for base in bases:
+            rec = read_entry(folder, base)
+            if rec is None:
+                continue
+            if rec.state != "ended" and not master_alive(rec):
+                rec.state, rec.remote = "ended", ""
+            found.append(rec)
     return found

@@ -33,9 +33,10 @@ if TYPE_CHECKING:
     from types import TracebackType
 
 __all__ = ["AF_UNIX", "SHUT_WR", "SOCK_STREAM", "SOL_SOCKET", "SO_PEERCRED", "Socket",
-           "listen_at", "recv_fds", "send_fds", "socketpair"]
+           "listen_at", "peer_uid", "recv_fds", "send_fds", "socketpair", "trusted_peer"]
 
 _FD = struct.Struct("i")
+_UCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
 
 class Socket(_socket.socket):
@@ -101,6 +102,27 @@ def _bind_directly(sock: Socket, path: str, backlog: int) -> Socket:
             raise FileExistsError(errno.EEXIST, "socket name in use", path) from None
         raise
     return sock
+
+
+def peer_uid(sock: _socket.socket) -> int:
+    """The uid of the process at the other end of a connected socket (``SO_PEERCRED``)."""
+    _, uid, _ = _UCRED.unpack(sock.getsockopt(SOL_SOCKET, SO_PEERCRED, _UCRED.size))
+    return int(uid)
+
+
+def trusted_peer(sock: _socket.socket, uid: int | None = None) -> bool:
+    """Whether the peer runs as ``uid`` (default: ours) or as root.
+
+    Checked on every connection before anything is sent on it: a socket
+    found in a directory says nothing about who listens on it, and a
+    client that passes its terminal to another user's process gives that
+    user its keystrokes.
+    """
+    try:
+        theirs = peer_uid(sock)
+    except OSError:
+        return False
+    return theirs in (os.getuid() if uid is None else uid, 0)
 
 
 def socketpair() -> tuple[Socket, Socket]:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 from conftest import MakeTerminal
-from hostile_support import (
+from hostile_clients_support import (
     RawClient,
     assert_intact,
     master_pid,

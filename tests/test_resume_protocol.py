@@ -11,7 +11,7 @@ import json
 import random
 
 import pytest
-from hostile_support import FUZZ, json_values
+from hostile_clients_support import FUZZ, json_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

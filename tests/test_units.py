@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hostile_support import FUZZ, json_values
+from hostile_clients_support import FUZZ, json_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

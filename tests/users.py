@@ -1,6 +1,7 @@
 """Test helpers for running sessmux as an ordinary user (the tests create it; root only).
 
-Does I/O.  ``ensure_user`` makes (or adjusts) a local user, ``as_user``
+Does I/O.  ``ensure_user`` makes (or adjusts) a local user (:data:`VICTIM`
+runs sessions, :data:`ATTACKER` attacks them), ``as_user``
 builds a command line that runs as it, ``world_copy`` puts a copy of the
 checkout where that user can read it, and ``python_for`` finds an
 interpreter the user can run sessmux's master with.
@@ -8,6 +9,7 @@ interpreter the user can run sessmux's master with.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -15,9 +17,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from terminal import ROOT
+
+VICTIM = "sessmux-test"  # the ordinary user whose sessions the tests run
+ATTACKER = "sessmux-attacker"  # another ordinary user, who attacks them
 
 
 def ensure_user(name: str, shell: str = "/bin/bash", login: bool = False,
@@ -84,3 +90,30 @@ def kill_user_processes(uid: int) -> None:
                 os.kill(proc.info["pid"], signal.SIGKILL)
             except OSError:
                 pass
+
+
+@contextlib.contextmanager
+def user_world(user: pwd.struct_passwd, prefix: str) -> Iterator[tuple[Path, str, dict[str, str]]]:
+    """A world copy with a ``home`` of ``user``'s, an interpreter, and an environment.
+
+    Skips the test if no interpreter there runs sessmux for ``user``; every
+    process of ``user`` is killed, by pid, at the end.
+    """
+    import pytest
+
+    top = world_copy(prefix)
+    home = top / "home"
+    home.mkdir()
+    os.chown(home, user.pw_uid, user.pw_gid)
+    try:
+        python = python_for(user, top)
+        if python is None:
+            pytest.skip("no python the test user can run with sessmux's dependencies")
+        env = {"PATH": f"{top / 'bin'}:/usr/bin:/bin", "HOME": str(home), "SHELL": "/bin/sh",
+               "SESSMUX_PYTHON": python, "SESSMUX_DIR": str(home / "sessions"),
+               "SESSMUX_REGISTRY": str(home / "registry"), "LANG": "C.UTF-8",
+               "USER": user.pw_name, "PYTHONPATH": str(top)}
+        yield top, python, env
+    finally:
+        kill_user_processes(user.pw_uid)
+        shutil.rmtree(top, ignore_errors=True)

@@ -19,7 +19,8 @@ running; its signaller exits quietly, or goes to its reconnect target.
 
   -s NAME   the session to disconnect
 
-Exit status: 0 done; 1 usage; 2 already disconnected, or no such session.
+Exit status: 0 done; 1 usage (also a name that begins with -); 2 already
+disconnected, or no such session; 12 out of resources.
 """
 
 

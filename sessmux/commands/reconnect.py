@@ -27,7 +27,8 @@ clear it.  `reconnect xx; disconnect` flips to session xx.
   -R        follow TARGET as a read-only watcher
   -f        take TARGET over if it is connected elsewhere
 
-Exit status: 0 done; 1 usage; 2 session not connected, or no such session.
+Exit status: 0 done; 1 usage (also a name that begins with -); 2 session not
+connected, or no such session; 12 out of resources.
 """
 
 

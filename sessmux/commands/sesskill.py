@@ -21,7 +21,8 @@ End a session at once; its program gets a hang-up (SIGHUP).
   -m        allow killing the session this command runs in
   -s NAME   the session (default: $PTY)
 
-Exit status: 0 done; 1 usage; 2 refused, or no such session.
+Exit status: 0 done; 1 usage (also a name that begins with -); 2 refused, or
+no such session; 12 out of resources.
 """
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from sessmux import cli, client, paths
+from sessmux import cli, client
 from sessmux.names import visible
 
 TYPE_CHECKING = False
@@ -20,7 +20,7 @@ HELP = USAGE + """
 List your sessions, one line each:
   session XY pid MASTER slave PROGRAM connected|disconnected[: long name]
 
-Exit status: 0; 1 usage.
+Exit status: 0; 1 usage; 12 out of file descriptors or memory.
 """
 
 
@@ -60,9 +60,9 @@ def _sesslist(argv: Sequence[str]) -> int:
     _, rest = cli.parse(argv, "", HELP)
     if rest:
         raise cli.Usage(f"unexpected argument {rest[0]!r}")
-    if not paths.exists():
+    directory = cli.listing_dir()
+    if directory is None:
         return 0  # a fresh account: no sessions yet
-    directory = cli.tool_dir()
     for st in client.statuses(directory):
         print(format_status(st))
     return 0

@@ -40,7 +40,8 @@ send end of file) for a new session instead.
   --timeout SECONDS   with no key pressed for that long, start a new
                       session (default: wait for ever, as pty 4.0)
 
-Exit status: only on trouble before sess takes over: 1 usage.
+Exit status: only on trouble before sess takes over: 1 usage; 12 out of
+file descriptors or memory.
 See sessmenu(1).
 """
 NEW = "To instead start a new session as usual, just press return: "
@@ -153,8 +154,9 @@ def read_line(timeout: float | None) -> str | None:
     try:
         while editor.line is None and not editor.eof:
             if timeout is not None:
-                ready, _, _ = select.select([0], [], [], timeout)
-                if not ready:
+                waiting = select.poll()
+                waiting.register(0, select.POLLIN)
+                if not waiting.poll(int(timeout * 1000)):
                     write("\r\n")
                     return None
             byte = os.read(0, 1)

@@ -8,6 +8,7 @@ lists.  People moving from atsr change one path in their login profile.
 
 from __future__ import annotations
 
+import errno
 import os
 import pwd
 import sys
@@ -15,7 +16,7 @@ import termios
 import time
 
 from sessmux import cli, client, names, paths, spawn
-from sessmux.errors import DIRECTORY, ELSEWHERE, NO_SESSION, SessError
+from sessmux.errors import ELSEWHERE, NO_SESSION, RESOURCES, SessError
 from sessmux.signaller import Signaller, remote_of, steer
 from sessmux.ttyio import get_winsize
 
@@ -48,8 +49,9 @@ Options:
   -o, --log FILE           append diagnostics to FILE instead
 
 Exit status: COMMAND's when it ends while attached; 0 after a detach or -n;
-1 usage; 2 bad or missing name, or NAME exists (-c, -n); 8 socket directory
-refused; 16 connected elsewhere; 17 no session NAME (-a)."""
+1 usage (also a NAME that begins with -); 2 bad or missing name, or NAME exists
+(-c, -n); 8 socket directory refused; 12 out of descriptors, memory, disk space
+or inodes; 16 connected elsewhere; 17 no session NAME (-a)."""
 
 SHORT = "atcnli:frswb:x:e:g:u:d:o:h"
 _WORDS = {"a": "attach", "t": "attach-or-create", "c": "create", "n": "new-detached",
@@ -78,11 +80,18 @@ class Diagnostics:
         if level > self.level:
             return
         line = f"sessmux: {text}\n"
-        if self.path:
+        if not self.path:
+            sys.stderr.write(line)
+            return
+        try:
             with open(self.path, "a", encoding="utf-8") as f:
                 f.write(time.strftime("%Y-%m-%d %H:%M:%S ") + line)
-        else:
-            sys.stderr.write(line)
+        except OSError as e:
+            # A full disk (or no inodes, or no descriptor left) for the log:
+            # say so once, in one line, and stop here.
+            short = e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EMFILE, errno.ENFILE)
+            raise SessError(f"cannot write diagnostics to {self.path}: {e.strerror}",
+                            RESOURCES if short else 2) from None
 
 
 def _parse(argv: Sequence[str]) -> tuple[dict[str, str], list[str]]:
@@ -120,16 +129,8 @@ def socket_dir(flags: dict[str, str]) -> str:
     if "-u" in flags:
         return paths.session_dir(explicit=flags["-u"])
     if "-g" in flags:
-        shared = flags["-g"]
-        try:
-            os.makedirs(shared, exist_ok=True)
-            if os.stat(shared).st_uid == os.getuid():
-                os.chmod(shared, 0o1777)  # ours to set up: sticky, for everyone
-        except OSError as e:
-            raise SessError(f"cannot use shared directory {shared}: {e.strerror}",
-                            DIRECTORY) from None
         user = pwd.getpwuid(os.getuid()).pw_name
-        return paths.session_dir(explicit=os.path.join(shared, user))
+        return paths.shared_dir(flags["-g"], user)
     return paths.session_dir()
 
 
@@ -270,8 +271,14 @@ def list_sessions(flags: dict[str, str], rest: list[str]) -> int:
     """atsr -l: one line per session, ``*`` before the connected ones."""
     if rest:
         directory = paths.session_dir(explicit=rest[0], create=False)
-    elif "-g" not in flags and not paths.exists(explicit=flags.get("-u")):
-        return 0  # a fresh account: no sessions yet, and no directory made for them
+    elif "-g" not in flags:
+        try:
+            found = paths.existing_dir(explicit=flags.get("-u"))
+        except SessError as e:
+            raise SessError(e.message) from None
+        if found is None:
+            return 0  # a fresh account: no sessions yet, and no directory made for them
+        directory = found
     else:
         try:
             directory = socket_dir(flags)

@@ -20,7 +20,8 @@ Show this session's name and long name, or set the long name
 
   -s NAME   the session (default: $PTY)
 
-Exit status: 0 done; 1 usage; 2 no such session.
+Exit status: 0 done; 1 usage (also a name that begins with -); 2 no such
+session; 12 out of resources.
 """
 
 

@@ -37,7 +37,7 @@ connect, disconnect or end.  Control characters are shown visibly.
             else /tmp/sessmux-registry)
 
 Exit status: 0; 1 usage; 2 the registry cannot be read, or the
-administrator has turned sesswhere off.  See sesswhere(1).
+administrator has turned sesswhere off; 12 out of resources.  See sesswhere(1).
 """
 
 

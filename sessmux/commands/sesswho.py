@@ -37,14 +37,22 @@ as the kernel knows it.
             else /tmp/sessmux-registry)
 
 Exit status: 0; 1 usage; 2 the registry cannot be read, or the
-administrator has turned sesswho off.  See sesswho(1).
+administrator has turned sesswho off; 12 out of resources.  See sesswho(1).
 """
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
-def format_date(when: float) -> str:
-    """pty 4.0's twelve characters of ``asctime``: ``Dec 20 01:29``, ``Dec  5 01:29``."""
-    tm = time.localtime(when)
+def format_date(when: float | None) -> str:
+    """pty 4.0's twelve characters of ``asctime``: ``Dec 20 01:29``, ``Dec  5 01:29``.
+
+    A time the registry entry did not really hold shows as ``?``.
+    """
+    try:
+        tm = time.localtime(when) if when is not None else None
+    except (OverflowError, OSError, ValueError):
+        tm = None
+    if tm is None:
+        return f"{'?':<12}"
     return f"{MONTHS[tm.tm_mon - 1]} {tm.tm_mday:2d} {tm.tm_hour:02d}:{tm.tm_min:02d}"
 
 
@@ -65,7 +73,7 @@ def who_line(rec: Record, width: int) -> str:
 
 def report(
     prog: str, argv: Sequence[str], help_text: str,
-    line: Callable[[Record, int], str], date: Callable[[Record], float],
+    line: Callable[[Record, int], str], date: Callable[[Record], float | None],
 ) -> int:
     """What sesswho and sesswhere share: options, the switch, order, columns."""
     opts, rest = cli.parse(argv, "lLrRf:", help_text)
@@ -89,7 +97,7 @@ def report(
         raise SessError(f"cannot read the session registry: {e}") from None
     if not show_ended:
         records = [r for r in records if r.state != "ended"]
-    records.sort(key=lambda r: (date(r), r.owner, r.name), reverse=reverse)
+    records.sort(key=lambda r: (date(r) or 0.0, r.owner, r.name), reverse=reverse)
     width = max([2] + [len(r.name) for r in records])
     for rec in records:
         print(line(rec, width))
@@ -99,7 +107,7 @@ def report(
 def main(argv: Sequence[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
 
-    def date(rec: Record) -> float:
+    def date(rec: Record) -> float | None:
         return rec.changed if rec.state == "ended" else rec.created
 
     return cli.run("sesswho", USAGE, lambda: report("sesswho", args, HELP, who_line, date))

@@ -21,7 +21,7 @@ import socket
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from sessmux import protocol
+from sessmux import protocol, unix
 from sessmux.paths import socket_path
 from sessmux.screen import ScreenModel
 from sessmux.signaller import remote_of
@@ -78,6 +78,8 @@ class Watch:
                "remote": remote_of(os.environ)}
         try:
             ctl.connect(socket_path(self.directory, self.name))
+            if not unix.trusted_peer(ctl):  # another user's socket: send it nothing
+                raise PermissionError("the session's socket is another user's")
             frames = protocol.encode(protocol.hello()) + protocol.encode(msg)
             socket.send_fds(ctl, [frames], [theirs.fileno(), theirs.fileno()])
         except OSError:
