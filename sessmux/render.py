@@ -32,17 +32,18 @@ from pyte.charsets import VT100_MAP
 from pyte.graphics import FG_BG_256
 from pyte.screens import wcwidth
 
-from sessmux.screen import INPUT_MODES, MOUSE_TRACKING, TerminalScreen
+from sessmux.screen import DEC_GRAPHICS, INPUT_MODES, MOUSE_TRACKING, Cell, TerminalScreen
 
 _ANSI = {"black": 0, "red": 1, "green": 2, "brown": 3, "yellow": 3,
          "blue": 4, "magenta": 5, "cyan": 6, "white": 7}
 # Exact palette matches only; where a colour is both a theme colour (0-15)
 # and a cube colour (16-255), prefer the cube: it looks the same everywhere.
 _PALETTE = {hexa: i for i, hexa in enumerate(FG_BG_256)}
-_DEFAULT_KEY = ("default", "default", False, False, False, False, False, False)
+_DEFAULT_KEY = Cell(" ")[1:]
+_FIELDS = len(Cell._fields)
 _CUF_MIN = 6  # skip at least this many blank cells with CUF, not spaces
 
-Key = tuple[Any, ...]  # a Char without its data: fg, bg, bold, ... blink
+Key = tuple[Any, ...]  # a Cell without its data: fg, bg, bold, ... blink, dim, ...
 
 
 def colour(value: str, base: int) -> str:
@@ -70,20 +71,31 @@ def colour(value: str, base: int) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def sgr(key: Key) -> str:
-    """The SGR sequence that sets exactly these attributes."""
-    fg, bg, bold, italics, underscore, strikethrough, reverse, blink = key
-    flags = ((bold, "1"), (italics, "3"), (underscore, "4"), (blink, "5"),
-             (reverse, "7"), (strikethrough, "9"))
+    """The SGR sequence that sets exactly these attributes.
+
+    >>> sgr(Cell(" ", dim=True, underscore=True, underline_style=3, underline_colour="ff0000")[1:])
+    '\x1b[0;2;4:3;58;5;196m'
+    """
+    (fg, bg, bold, italics, underscore, strikethrough, reverse, blink,
+     dim, hidden, overline, underline_style, underline_colour) = key
+    underline = f"4:{underline_style}" if underline_style else "4"
+    flags = ((bold, "1"), (dim, "2"), (italics, "3"), (underscore, underline), (blink, "5"),
+             (reverse, "7"), (hidden, "8"), (strikethrough, "9"), (overline, "53"))
     parts = ["0"] + [code for on, code in flags if on]
     if fg != "default":
         parts.append(colour(fg, 30))
     if bg != "default":
         parts.append(colour(bg, 40))
+    if underline_colour != "default":
+        parts.append(colour(underline_colour, 50))
     return "\x1b[" + ";".join(parts) + "m"
 
 
-def row_cells(row: Any, columns: int) -> list[tuple[int, str, Key]]:
+def row_cells(row: Any, columns: int, full: bool = False) -> list[tuple[int, str, Key]]:
     """``(column, text, key)`` for each cell to write, wide characters once.
+
+    ``key`` is pyte's eight attributes (fg, bg, bold ... blink), or with
+    ``full`` every attribute of a :class:`~sessmux.screen.Cell`.
 
     A wide character whose right half was overwritten, and a right half
     whose wide character was overwritten, show as blanks: that is what a
@@ -93,7 +105,11 @@ def row_cells(row: Any, columns: int) -> list[tuple[int, str, Key]]:
     x = 0
     while x < columns:
         char = row[x]
-        data, key = char.data, char[1:]
+        data = char.data
+        if full:
+            key = char[1:] if len(char) == _FIELDS else Cell(*char)[1:]
+        else:
+            key = char[1:9]
         width = wcwidth(data[0]) if data else 0
         if width == 2 and x + 1 < columns and row[x + 1].data == "":
             cells.append((x, data, key))
@@ -111,7 +127,7 @@ def _paint(out: list[str], buffer: Any, lines: int, columns: int, pen: Key) -> K
     for y in range(lines):
         if y not in buffer:
             continue
-        cells = row_cells(buffer[y], columns)
+        cells = row_cells(buffer[y], columns, True)
         while cells and cells[-1][1] == " " and cells[-1][2] == _DEFAULT_KEY:
             cells.pop()
         if not cells:
@@ -145,7 +161,7 @@ def _save_cursor(out: list[str], savepoints: list[Any], pen: Key, lines: int,
         saved = savepoints[-1].cursor
         y, x = min(saved.y, lines - 1), min(saved.x, columns - 1)
         out.append(f"\x1b[{y + 1};{x + 1}H")
-        pen = saved.attrs[1:]
+        pen = Cell(*saved.attrs)[1:]
         out.append(sgr(pen))
         if emit_decsc:
             out.append("\x1b7")
@@ -162,7 +178,7 @@ def render_line(row: Any, columns: int) -> bytes:
     # Only up to the last cell ever written: the rest is blank, and a line
     # that scrolls off is usually short (this runs for every such line).
     written = max(row, default=-1) + 2
-    cells = row_cells(row, min(columns, written))
+    cells = row_cells(row, min(columns, written), True)
     while cells and cells[-1][1] == " " and cells[-1][2] == _DEFAULT_KEY:
         cells.pop()
     for _, text, key in cells:
@@ -196,7 +212,7 @@ def render(screen: TerminalScreen) -> bytes:
     if mo.DECAWM in screen.mode:
         out.append("\x1b[?7h")  # before _cursor(): a pending wrap needs it
     out.append(_cursor(screen))
-    out.append(sgr(screen.cursor.attrs[1:]))
+    out.append(sgr(Cell(*screen.cursor.attrs)[1:]))
     out.append(_modes(screen))  # after _cursor(): insert mode and charsets
     if not screen.cursor.hidden:
         out.append("\x1b[?25h")
@@ -214,7 +230,7 @@ def _modes(screen: TerminalScreen) -> str:
         out.append("\x1b[?1000l")
     out += [f"\x1b[?{m}h" for m in INPUT_MODES if m << 5 in mode]
     for designator, table in (("(", screen.g0_charset), (")", screen.g1_charset)):
-        if table is VT100_MAP:
+        if table is DEC_GRAPHICS or table is VT100_MAP:
             out.append(f"\x1b{designator}0")
     if screen.charset:
         out.append("\x0e")
@@ -229,7 +245,7 @@ def _cursor(screen: TerminalScreen) -> str:
         return f"\x1b[{y - top + 1};{x + 1}H"
     # The program wrote the last column and the next character wraps:
     # write that last cell again, which leaves the terminal in the same state.
-    col, data, key = row_cells(screen.buffer[y], columns)[-1]
+    col, data, key = row_cells(screen.buffer[y], columns, True)[-1]
     return f"\x1b[{y - top + 1};{col + 1}H{sgr(key)}{data}"
 
 

@@ -27,13 +27,15 @@ import inspect
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyte
+from pyte import charsets as cs
 from pyte import modes as mo
+from pyte.graphics import FG_BG_256
 from pyte.screens import Margins, StaticDefaultDict, wcwidth
 
-from sessmux.vtparse import VTParser
+from sessmux.vtparse import UNDERLINE_STYLE, VTParser
 
 Buffer = dict[int, Any]  # row -> StaticDefaultDict[int, pyte.screens.Char]
 Replies = Callable[[bytes], None]
@@ -47,9 +49,46 @@ MOUSE_ENCODINGS = (1005, 1006, 1015)
 ALT_SCREEN_MODES = (47, 1047, 1049)
 #: Private input modes a repaint re-emits, in emission order.
 INPUT_MODES = (1, 1004, *MOUSE_TRACKING, *MOUSE_ENCODINGS, 2004)
+DECCOLM = 3
 # DECCOLM would make pyte resize to 132 columns and DECSCNM rewrites every
-# cell's reverse flag; real terminals do neither to the cells: ignore both.
-_IGNORED_PRIVATE = frozenset({3, 5})
+# cell's reverse flag; real terminals do neither to the cells: ignore both
+# (DECCOLM's clear and home are done here, see ``_column_mode``).
+_IGNORED_PRIVATE = frozenset({DECCOLM, 5})
+#: Combining marks kept on one cell; more are dropped (a letter followed by
+#: 64,000 accents would otherwise cost pyte minutes of quadratic work).
+MAX_MARKS = 16
+
+
+#: DEC Special Graphics (``ESC ( 0``) as tmux draws it: pyte's table makes
+#: ``_`` a blank, ``0`` a full block and ``h`` a shade.
+DEC_GRAPHICS = cs.VT100_MAP.translate(str.maketrans({"_": "_", "0": "\u25ae", "h": "\u2424"}))
+
+
+class Cell(NamedTuple):
+    """A ``pyte.screens.Char`` with the attributes pyte drops (SGR 2, 8, 53, 4:N, 58)."""
+
+    data: str
+    fg: str = "default"
+    bg: str = "default"
+    bold: bool = False
+    italics: bool = False
+    underscore: bool = False
+    strikethrough: bool = False
+    reverse: bool = False
+    blink: bool = False
+    dim: bool = False
+    hidden: bool = False
+    overline: bool = False
+    #: 0 plain (or none); 2 double, 3 curly, 4 dotted, 5 dashed (with ``underscore``)
+    underline_style: int = 0
+    underline_colour: str = "default"
+
+
+# SGR codes pyte does not know -> the Cell fields they set.
+_SGR_EXTRA = {2: {"dim": True}, 8: {"hidden": True}, 21: {"underscore": True, "underline_style": 2},
+              22: {"dim": False}, 24: {"underline_style": 0}, 28: {"hidden": False},
+              53: {"overline": True}, 55: {"overline": False}, 59: {"underline_colour": "default"},
+              4: {"underline_style": 0}}
 
 
 class TerminalScreen(pyte.Screen):
@@ -70,8 +109,14 @@ class TerminalScreen(pyte.Screen):
 
     # -- state beyond pyte ------------------------------------------------
 
+    @property
+    def default_char(self) -> Cell:  # type: ignore[override]  # pyte's Char, and more
+        return Cell(" ")
+
     def reset(self) -> None:
         super().reset()
+        self.cursor.attrs = self.default_char
+        self.g1_charset = cs.LAT1_MAP  # tmux: SO without ESC ) 0 still prints ASCII
         #: DECKPAM (``ESC =``) is on: the keypad sends application sequences.
         self.application_keypad = False
         #: 0 on the main screen, else the mode (47, 1047, 1049) that left it.
@@ -106,6 +151,8 @@ class TerminalScreen(pyte.Screen):
             return
         plain = []
         for m in modes:
+            if m == DECCOLM:
+                self._column_mode()
             if m in ALT_SCREEN_MODES:
                 self._enter_alt(m)
             elif m not in _IGNORED_PRIVATE:
@@ -120,6 +167,8 @@ class TerminalScreen(pyte.Screen):
             return
         plain = []
         for m in modes:
+            if m == DECCOLM:
+                self._column_mode()
             if m in ALT_SCREEN_MODES:
                 self._leave_alt(m)
             elif m in MOUSE_TRACKING:
@@ -127,6 +176,11 @@ class TerminalScreen(pyte.Screen):
             elif m not in _IGNORED_PRIVATE:
                 plain.append(m)
         super().reset_mode(*plain, private=True)
+
+    def _column_mode(self) -> None:
+        """DECCOLM either way: the width stays, but the screen is cleared and the cursor homed."""
+        self.erase_in_display(2)
+        self.cursor_position()  # tmux keeps the scroll region, and origin mode counts
 
     def keypad_application(self) -> None:  # ESC =  (DECKPAM)
         self.application_keypad = True
@@ -172,20 +226,102 @@ class TerminalScreen(pyte.Screen):
 
     # -- fixes to pyte behaviour --------------------------------------------
 
+    def define_charset(self, code: str, mode: str) -> None:
+        super().define_charset(code, mode)
+        if code == "0":
+            if mode == "(":
+                self.g0_charset = DEC_GRAPHICS
+            elif mode == ")":
+                self.g1_charset = DEC_GRAPHICS
+
+    def select_graphic_rendition(self, *params: int) -> None:
+        """SGR, with dim, hidden, overline, underline styles and colours kept."""
+        todo = list(params) or [0]
+        plain: list[int] = []
+        i = 0
+        while i < len(todo):
+            p = todo[i]
+            width = 1
+            if p in (38, 48, 58) and i + 1 < len(todo):
+                width = {5: 3, 2: 5}.get(todo[i + 1], 2)
+            if p == 58 or p in _SGR_EXTRA or p >= UNDERLINE_STYLE:
+                if plain:
+                    super().select_graphic_rendition(*plain)
+                    plain = []
+                if p in (4, 22, 24):  # pyte's part of them
+                    super().select_graphic_rendition(p)
+                self.cursor.attrs = self.cursor.attrs._replace(**self._sgr_extra(todo[i:i + width]))
+            else:
+                plain.extend(todo[i:i + width])
+            i += width
+        if plain:
+            super().select_graphic_rendition(*plain)
+
+    def _sgr_extra(self, group: list[int]) -> dict[str, Any]:
+        p = group[0]
+        if p == 58:
+            colour = "default"
+            if group[1:2] == [5] and len(group) == 3:
+                colour = FG_BG_256[min(group[2], 255)]
+            elif group[1:2] == [2] and len(group) == 5:
+                colour = "".join(f"{min(n, 255):02x}" for n in group[2:])
+            return {"underline_colour": colour}
+        if p >= UNDERLINE_STYLE:
+            style = p - UNDERLINE_STYLE
+            return {"underscore": style > 0, "underline_style": style if style > 1 else 0}
+        return _SGR_EXTRA[p]
+
     def draw(self, data: str) -> None:
-        # pyte stops drawing at a zero-width character that is not a
-        # combining mark (ZWJ, variation selectors): drop those instead.
         if data.isascii():
             super().draw(data)
             return
-        start = 0
-        for i, ch in enumerate(data):
-            if wcwidth(ch) <= 0 and not unicodedata.combining(ch):
-                if start < i:
-                    super().draw(data[start:i])
-                start = i + 1
-        if start < len(data):
-            super().draw(data[start:])
+        # pyte stops drawing at a zero-width character that is not a
+        # combining mark (ZWJ, variation selectors): drop those instead.
+        # Marks beyond MAX_MARKS on one cell go too.
+        kept = []
+        marks = self._marks_before() if unicodedata.combining(data[0]) else 0
+        for ch in data:
+            if wcwidth(ch) > 0:
+                marks = 0
+            elif not unicodedata.combining(ch) or marks >= MAX_MARKS:
+                continue
+            else:
+                marks += 1
+            kept.append(ch)
+        super().draw("".join(kept))
+
+    def _marks_before(self) -> int:
+        """Combining marks already on the cell a mark drawn now would join."""
+        x, y = self.cursor.x, self.cursor.y
+        if x:
+            cell = self.buffer[y][x - 1]
+        elif y:
+            cell = self.buffer[y - 1][self.columns - 1]
+        else:
+            return 0
+        return max(0, len(cell.data) - 1)
+
+    def repeat_last(self, char: str, count: int) -> None:
+        """REP (``CSI n b``): ``char`` again, at most up to the end of the line as tmux does."""
+        self.draw(char * min(count, max(1, self.columns - self.cursor.x)))
+
+    def next_line(self) -> None:
+        """NEL (``ESC E``): a new line at its first column, whatever LNM says."""
+        self.index()
+        self.carriage_return()
+
+    def alignment_display(self) -> None:
+        """DECALN: every cell a plain E, no scroll region, the cursor home (as tmux does).
+
+        At C speed: output may repeat it forever."""
+        self.margins = None
+        self.cursor.x = self.cursor.y = 0
+        self.dirty.update(range(self.lines))
+        e = self.default_char._replace(data="E")
+        for y in range(self.lines):
+            row = self.buffer[y]
+            row.clear()
+            row.update(dict.fromkeys(range(self.columns), e))
 
     def save_cursor(self) -> None:
         # One slot per screen, as in xterm: DECRC may restore it many times.
@@ -200,9 +336,43 @@ class TerminalScreen(pyte.Screen):
         super().restore_cursor()
         self.savepoints = [saved._replace(cursor=copy.copy(saved.cursor))]
 
+    def _blank(self) -> Cell:
+        """What erasing leaves: a blank in the current background colour only, as tmux does."""
+        bg = self.cursor.attrs.bg
+        return self.default_char if bg == "default" else Cell(" ", bg=bg)
+
     def erase_in_display(self, how: int = 0, *args: Any, **kwargs: Any) -> None:
-        if how != 3:  # ED 3 clears the scrollback only, never the screen
-            super().erase_in_display(how)
+        # ED 3 clears the scrollback only, never the screen.  Whole lines are
+        # replaced, not rewritten cell by cell: output may repeat ED forever.
+        y = self.cursor.y
+        rows = {0: range(y + 1, self.lines), 1: range(y), 2: range(self.lines)}.get(how)
+        if rows is None:
+            return
+        blank = self._blank()
+        for row in rows:
+            if blank is self.default_char or blank == self.default_char:
+                self.buffer.pop(row, None)
+            else:
+                self.buffer[row] = StaticDefaultDict(blank)
+        self.dirty.update(rows)
+        if how != 2:
+            self.erase_in_line(how)
+
+    def erase_in_line(self, how: int = 0, *args: Any, **kwargs: Any) -> None:
+        x = self.cursor.x
+        columns = {0: range(x, self.columns), 1: range(min(x + 1, self.columns)),
+                   2: range(self.columns)}.get(how)
+        if columns is None:
+            return
+        self.dirty.add(self.cursor.y)
+        line = self.buffer[self.cursor.y]
+        line.update(dict.fromkeys(columns, self._blank()))
+
+    def erase_characters(self, count: int | None = None) -> None:
+        x = self.cursor.x
+        columns = range(x, min(x + (count or 1), self.columns))
+        self.dirty.add(self.cursor.y)
+        self.buffer[self.cursor.y].update(dict.fromkeys(columns, self._blank()))
 
     def resize(self, lines: int | None = None, columns: int | None = None) -> None:
         """Resize like a terminal: drop top lines only to keep the cursor on screen."""
