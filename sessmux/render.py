@@ -74,7 +74,7 @@ def sgr(key: Key) -> str:
     """The SGR sequence that sets exactly these attributes.
 
     >>> sgr(Cell(" ", dim=True, underscore=True, underline_style=3, underline_colour="ff0000")[1:])
-    '\x1b[0;2;4:3;58;5;196m'
+    '\\x1b[0;2;4:3;58;5;196m'
     """
     (fg, bg, bold, italics, underscore, strikethrough, reverse, blink,
      dim, hidden, overline, underline_style, underline_colour) = key
@@ -89,6 +89,11 @@ def sgr(key: Key) -> str:
     if underline_colour != "default":
         parts.append(colour(underline_colour, 50))
     return "\x1b[" + ";".join(parts) + "m"
+
+
+def _full_key(char: Any) -> Key:
+    """Every attribute of a cell (a Char made by pyte itself has only the first ones)."""
+    return char[1:] if len(char) == _FIELDS else Cell(*char)[1:]  # type: ignore[no-any-return]
 
 
 def row_cells(row: Any, columns: int, full: bool = False) -> list[tuple[int, str, Key]]:
@@ -106,10 +111,7 @@ def row_cells(row: Any, columns: int, full: bool = False) -> list[tuple[int, str
     while x < columns:
         char = row[x]
         data = char.data
-        if full:
-            key = char[1:] if len(char) == _FIELDS else Cell(*char)[1:]
-        else:
-            key = char[1:9]
+        key = _full_key(char) if full else char[1:9]
         width = wcwidth(data[0]) if data else 0
         if width == 2 and x + 1 < columns and row[x + 1].data == "":
             cells.append((x, data, key))
@@ -249,17 +251,40 @@ def _cursor(screen: TerminalScreen) -> str:
     return f"\x1b[{y - top + 1};{col + 1}H{sgr(key)}{data}"
 
 
-def reset_sequence() -> bytes:
+#: Every mode a program may have left on, off again, without moving the
+#: cursor: main screen, mouse, focus, paste, cursor keys, keypad, SGR,
+#: insert mode, scroll region (between DECSC and DECRC: DECSTBM homes the
+#: cursor), charsets, autowrap, a visible cursor.  DECSTR (``CSI ! p``)
+#: takes origin mode off where it can without homing the cursor (xterm,
+#: VTE); where it cannot, ``reset_sequence(screen)`` does it exactly.
+MODES_OFF = (
+    b"\x1b[?1049l"  # main screen (and the cursor from before ?1049h)
+    b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l"
+    b"\x1b[?1004l\x1b[?2004l\x1b[?1l\x1b>"
+    b"\x1b[0m\x1b[4l\x1b7\x1b[r\x1b8\x1b[!p\x1b(B\x0f\x1b[?7h\x1b[?25h"
+)
+
+
+def reset_sequence(screen: TerminalScreen | None = None) -> bytes:
     """What a detach writes so the user's terminal is usable again.
 
-    The scroll region is reset between DECSC and DECRC because DECSTBM
-    homes the cursor, and the user's prompt should come back where it was.
-    Origin mode is left alone for the same reason: resetting it homes the
-    cursor too, and programs set it only inside the alternate screen.
+    With the screen model the terminal showed, origin mode is turned off
+    and the cursor put back where the model says it is (what a terminal
+    that ignores DECSTR needs); without it, :data:`MODES_OFF`.
+
+    >>> from sessmux.screen import ScreenModel
+    >>> m = ScreenModel(rows=5, cols=10)
+    >>> m.feed(b"\\x1b[2;4r\\x1b[?6h\\x1b[2;3H")
+    >>> reset_sequence(m.screen).endswith(b"\\x1b[?6l\\x1b[3;3H")
+    True
     """
-    return (
-        b"\x1b[?1049l"  # main screen (and the cursor from before ?1049h)
-        b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l"
-        b"\x1b[?1004l\x1b[?2004l\x1b[?1l\x1b>"
-        b"\x1b[0m\x1b[4l\x1b7\x1b[r\x1b8\x1b(B\x0f\x1b[?7h\x1b[?25h"
-    )
+    if screen is None:
+        return MODES_OFF
+    origin, y, x = mo.DECOM in screen.mode, screen.cursor.y, screen.cursor.x
+    if screen.alt_mode == 1049 and screen.main_savepoints:
+        saved = screen.main_savepoints[-1]  # ?1049l goes back to it, origin mode and all
+        origin, y, x = saved.origin, saved.cursor.y, saved.cursor.x
+    if not origin:
+        return MODES_OFF
+    y, x = min(y, screen.lines - 1), min(x, screen.columns - 1)
+    return MODES_OFF + f"\x1b[?6l\x1b[{y + 1};{x + 1}H".encode()

@@ -61,7 +61,8 @@ MAX_MARKS = 16
 
 #: DEC Special Graphics (``ESC ( 0``) as tmux draws it: pyte's table makes
 #: ``_`` a blank, ``0`` a full block and ``h`` a shade.
-DEC_GRAPHICS = cs.VT100_MAP.translate(str.maketrans({"_": "_", "0": "\u25ae", "h": "\u2424"}))
+_TMUX_GLYPHS: dict[str, str | int | None] = {"_": "_", "0": "\u25ae", "h": "\u2424"}
+DEC_GRAPHICS = cs.VT100_MAP.translate(str.maketrans(_TMUX_GLYPHS))
 
 
 class Cell(NamedTuple):
@@ -85,10 +86,14 @@ class Cell(NamedTuple):
 
 
 # SGR codes pyte does not know -> the Cell fields they set.
-_SGR_EXTRA = {2: {"dim": True}, 8: {"hidden": True}, 21: {"underscore": True, "underline_style": 2},
-              22: {"dim": False}, 24: {"underline_style": 0}, 28: {"hidden": False},
-              53: {"overline": True}, 55: {"overline": False}, 59: {"underline_colour": "default"},
-              4: {"underline_style": 0}}
+_SGR_EXTRA: dict[int, dict[str, Any]] = {
+    2: {"dim": True}, 22: {"dim": False},
+    4: {"underline_style": 0}, 21: {"underscore": True, "underline_style": 2},
+    24: {"underline_style": 0},
+    8: {"hidden": True}, 28: {"hidden": False},
+    53: {"overline": True}, 55: {"overline": False},
+    59: {"underline_colour": "default"},
+}
 
 
 class TerminalScreen(pyte.Screen):
@@ -110,7 +115,7 @@ class TerminalScreen(pyte.Screen):
     # -- state beyond pyte ------------------------------------------------
 
     @property
-    def default_char(self) -> Cell:  # type: ignore[override]  # pyte's Char, and more
+    def default_char(self) -> Any:  # a Cell: pyte's Char, and more
         return Cell(" ")
 
     def reset(self) -> None:
@@ -226,6 +231,20 @@ class TerminalScreen(pyte.Screen):
 
     # -- fixes to pyte behaviour --------------------------------------------
 
+    def cursor_position(self, line: int | None = None, column: int | None = None) -> None:
+        """CUP: in origin mode, relative to the scroll region and held inside it, as tmux does.
+
+        (pyte ignores a CUP below the region, and fails on one without a region.)
+        """
+        self.cursor.x = (column or 1) - 1
+        self.cursor_to_line(line)
+        self.ensure_hbounds()
+
+    def cursor_to_line(self, line: int | None = None) -> None:
+        top = self.margins.top if mo.DECOM in self.mode and self.margins is not None else 0
+        self.cursor.y = top + (line or 1) - 1
+        self.ensure_vbounds()
+
     def define_charset(self, code: str, mode: str) -> None:
         super().define_charset(code, mode)
         if code == "0":
@@ -317,7 +336,7 @@ class TerminalScreen(pyte.Screen):
         self.margins = None
         self.cursor.x = self.cursor.y = 0
         self.dirty.update(range(self.lines))
-        e = self.default_char._replace(data="E")
+        e: Any = self.default_char._replace(data="E")
         for y in range(self.lines):
             row = self.buffer[y]
             row.clear()
@@ -336,7 +355,7 @@ class TerminalScreen(pyte.Screen):
         super().restore_cursor()
         self.savepoints = [saved._replace(cursor=copy.copy(saved.cursor))]
 
-    def _blank(self) -> Cell:
+    def _blank(self) -> Any:
         """What erasing leaves: a blank in the current background colour only, as tmux does."""
         bg = self.cursor.attrs.bg
         return self.default_char if bg == "default" else Cell(" ", bg=bg)
@@ -499,6 +518,10 @@ class ScreenModel:
 
     def resize(self, rows: int, cols: int) -> None:
         self.screen.resize(rows, cols)
+
+    def reset_parser(self) -> None:
+        """Forget an unfinished sequence: the next bytes do not follow the last ones."""
+        self._parser.reset()
 
     def reset(self) -> None:
         """Back to a blank screen with default modes (a new program starts)."""
