@@ -93,7 +93,7 @@ def sgr(key: Key) -> str:
 
 def _full_key(char: Any) -> Key:
     """Every attribute of a cell (a Char made by pyte itself has only the first ones)."""
-    return char[1:] if len(char) == _FIELDS else Cell(*char)[1:]  # type: ignore[no-any-return]
+    return char[1:] if len(char) == _FIELDS else Cell(*char)[1:]
 
 
 def row_cells(row: Any, columns: int, full: bool = False) -> list[tuple[int, str, Key]]:
