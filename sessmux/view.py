@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 SCROLLBACK_LINES = 5000
 STEP = 16384  # bytes fed per idle step: ~15 ms of pyte
 STEP_TIME = 0.02  # ... but never much longer than this (seconds)
-SLICE = 1024  # bytes fed between looks at the clock
+SLICE = 256  # bytes fed between looks at the clock
 # At most this much unseen output is fed to the model: with a large replay
 # buffer (-b 32m) feeding it all would hold the master for many seconds
 # (pyte: ~1 MB/s) when a client attaches; older output has left the screen.
