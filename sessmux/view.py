@@ -44,11 +44,12 @@ SLICE = 256  # bytes fed between looks at the clock
 # (pyte: ~1 MB/s) when a client attaches; older output has left the screen.
 FEED_LIMIT = 1 << 20
 # An attach waits at most about this long for the model (seconds) ...
-CATCH_UP_TIME = 0.08
-# ... after which only the newest output is modelled, this much of it, for
-# at most TAIL_TIME: a flood's (or a hostile stream's) last screenful.
-TAIL = 32768
-TAIL_TIME = 0.04
+CATCH_UP_TIME = 0.1
+# ... after which only the newest output is modelled, this much of it: a
+# flood's (or a hostile stream's) last screenfuls.  That takes a few ms for
+# ordinary output; TAIL_TIME bounds output built to be slow.
+TAIL = 16384
+TAIL_TIME = 0.2
 
 
 class Answered:
