@@ -61,8 +61,8 @@ MAX_MARKS = 16
 
 #: DEC Special Graphics (``ESC ( 0``) as tmux draws it: pyte's table makes
 #: ``_`` a blank, ``0`` a full block and ``h`` a shade.
-_TMUX_GLYPHS: dict[str, str | int | None] = {"_": "_", "0": "\u25ae", "h": "\u2424"}
-DEC_GRAPHICS = cs.VT100_MAP.translate(str.maketrans(_TMUX_GLYPHS))
+DEC_GRAPHICS = "".join({"_": "_", "0": "\u25ae", "h": "\u2424"}.get(chr(i), c)
+                       for i, c in enumerate(cs.VT100_MAP))
 
 
 class Cell(NamedTuple):
