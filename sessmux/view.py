@@ -50,6 +50,9 @@ CATCH_UP_TIME = 0.1
 # ordinary output; TAIL_TIME bounds output built to be slow.
 TAIL = 16384
 TAIL_TIME = 0.2
+# Even that too slow: the last LAST bytes, whatever their cost (at worst
+# ~0.1 s on a 24x80 screen, for output that rewrites the screen every 3 bytes).
+LAST = 2048
 
 
 class Answered:
@@ -186,9 +189,11 @@ class View:
         deadline = self.clock() + TAIL_TIME
         while self.behind(ring) > 0 and self.clock() < deadline:
             self.step(ring, TAIL, deadline - self.clock())
-        if self.behind(ring) > 0:
-            self.fed = ring.end
+        if self.behind(ring) > LAST:
+            self.fed = ring.end - LAST
             self.model.reset_parser()
+        while self.behind(ring) > 0:  # the last screenful, however long it takes: LAST is small
+            self.step(ring, LAST, float("inf"))
 
     def resize(self, ring: Ring, rows: int, cols: int) -> None:
         if (rows, cols) != self.model.size:
