@@ -296,29 +296,33 @@ class TerminalScreen(pyte.Screen):
             return
         # pyte stops drawing at a zero-width character that is not a
         # combining mark (ZWJ, variation selectors): drop those instead.
-        # Marks beyond MAX_MARKS on one cell go too.
-        kept = []
-        marks = self._marks_before() if unicodedata.combining(data[0]) else 0
+        # Marks are joined to their cell here, one at a time, so that the
+        # cap (MAX_MARKS) means the same however the text was cut.
+        run: list[str] = []
         for ch in data:
             if wcwidth(ch) > 0:
-                marks = 0
-            elif not unicodedata.combining(ch) or marks >= MAX_MARKS:
-                continue
-            else:
-                marks += 1
-            kept.append(ch)
-        super().draw("".join(kept))
+                run.append(ch)
+            elif unicodedata.combining(ch):
+                if run:
+                    super().draw("".join(run))
+                    run = []
+                self._combine(ch)
+        if run:
+            super().draw("".join(run))
 
-    def _marks_before(self) -> int:
-        """Combining marks already on the cell a mark drawn now would join."""
+    def _combine(self, mark: str) -> None:
+        """Add a combining mark to the cell before the cursor, unless it has MAX_MARKS."""
         x, y = self.cursor.x, self.cursor.y
         if x:
-            cell = self.buffer[y][x - 1]
+            x -= 1
         elif y:
-            cell = self.buffer[y - 1][self.columns - 1]
+            x, y = self.columns - 1, y - 1
         else:
-            return 0
-        return max(0, len(cell.data) - 1)
+            return
+        cell = self.buffer[y][x]
+        if len(cell.data) <= MAX_MARKS:
+            self.buffer[y][x] = cell._replace(data=unicodedata.normalize("NFC", cell.data + mark))
+            self.dirty.add(y)
 
     def repeat_last(self, char: str, count: int) -> None:
         """REP (``CSI n b``): ``char`` again, at most up to the end of the line as tmux does."""
@@ -348,6 +352,11 @@ class TerminalScreen(pyte.Screen):
         del self.savepoints[:-1]
 
     def restore_cursor(self) -> None:
+        hidden = self.cursor.hidden  # DECRC does not bring a hidden cursor back (tmux, xterm)
+        self._restore_cursor()
+        self.cursor.hidden = hidden
+
+    def _restore_cursor(self) -> None:
         if not self.savepoints:
             super().restore_cursor()  # pyte: home, origin mode off
             return
@@ -386,6 +395,29 @@ class TerminalScreen(pyte.Screen):
         self.dirty.add(self.cursor.y)
         line = self.buffer[self.cursor.y]
         line.update(dict.fromkeys(columns, self._blank()))
+
+    def insert_characters(self, count: int | None = None) -> None:
+        """ICH: cells from the cursor move right (off the edge: gone), blanks come in."""
+        self._shift(max(1, count or 1))
+
+    def delete_characters(self, count: int | None = None) -> None:
+        """DCH: cells after the cursor move left over it, blanks come in at the edge."""
+        self._shift(-max(1, count or 1))
+
+    def _shift(self, by: int) -> None:
+        x0, columns = min(self.cursor.x, self.columns), self.columns
+        self.dirty.add(self.cursor.y)
+        line = self.buffer[self.cursor.y]
+        moved = {x + by: line[x] for x in range(x0, columns)
+                 if x in line and x0 <= x + by < columns}
+        for x in [x for x in line if x >= x0]:
+            del line[x]
+        line.update(moved)
+        blank = self._blank()
+        if blank != self.default_char:
+            gap = range(x0, min(x0 + by, columns)) if by > 0 else range(max(x0, columns + by),
+                                                                         columns)
+            line.update(dict.fromkeys(gap, blank))
 
     def erase_characters(self, count: int | None = None) -> None:
         x = self.cursor.x

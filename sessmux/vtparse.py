@@ -325,8 +325,10 @@ class VTParser:
         return m.start() if m.group() == "\x1b" else m.end()
 
     def _keep_string(self, chunk: str) -> None:
-        if self._string == "osc" and sum(map(len, self._string_data)) < _MAX_TITLE:
-            self._string_data.append(chunk)
+        if self._string == "osc":
+            room = _MAX_TITLE - sum(map(len, self._string_data))
+            if room > 0:
+                self._string_data.append(chunk[:room])
 
     def _finish_string(self) -> None:
         kind, text = self._string, "".join(self._string_data)
