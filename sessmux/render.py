@@ -77,10 +77,10 @@ def sgr(key: Key) -> str:
     '\\x1b[0;2;4:3;58;5;196m'
     """
     (fg, bg, bold, italics, underscore, strikethrough, reverse, blink,
-     dim, hidden, overline, underline_style, underline_colour) = key
+     dim, hidden, underline_style, underline_colour) = key
     underline = f"4:{underline_style}" if underline_style else "4"
     flags = ((bold, "1"), (dim, "2"), (italics, "3"), (underscore, underline), (blink, "5"),
-             (reverse, "7"), (hidden, "8"), (strikethrough, "9"), (overline, "53"))
+             (reverse, "7"), (hidden, "8"), (strikethrough, "9"))
     parts = ["0"] + [code for on, code in flags if on]
     if fg != "default":
         parts.append(colour(fg, 30))

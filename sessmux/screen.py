@@ -66,7 +66,10 @@ DEC_GRAPHICS = "".join({"_": "_", "0": "\u25ae", "h": "\u2424"}.get(chr(i), c)
 
 
 class Cell(NamedTuple):
-    """A ``pyte.screens.Char`` with the attributes pyte drops (SGR 2, 8, 53, 4:N, 58)."""
+    """A ``pyte.screens.Char`` with the attributes pyte drops (SGR 2, 8, 4:N, 58).
+
+    Overline (SGR 53) is not one: tmux 3.3a, the reference, does not show it.
+    """
 
     data: str
     fg: str = "default"
@@ -79,7 +82,6 @@ class Cell(NamedTuple):
     blink: bool = False
     dim: bool = False
     hidden: bool = False
-    overline: bool = False
     #: 0 plain (or none); 2 double, 3 curly, 4 dotted, 5 dashed (with ``underscore``)
     underline_style: int = 0
     underline_colour: str = "default"
@@ -91,7 +93,6 @@ _SGR_EXTRA: dict[int, dict[str, Any]] = {
     4: {"underline_style": 0}, 21: {"underscore": True, "underline_style": 2},
     24: {"underline_style": 0},
     8: {"hidden": True}, 28: {"hidden": False},
-    53: {"overline": True}, 55: {"overline": False},
     59: {"underline_colour": "default"},
 }
 
@@ -240,6 +241,37 @@ class TerminalScreen(pyte.Screen):
         self.cursor_to_line(line)
         self.ensure_hbounds()
 
+    def set_margins(self, top: int | None = None, bottom: int | None = None) -> None:
+        """DECSTBM as tmux does it: a region of two lines or more, then the cursor to the
+        top left of the screen -- origin mode or not; ``CSI r`` homes it too."""
+        first = max(0, min((top or 1) - 1, self.lines - 1))
+        last = max(0, min((bottom or self.lines) - 1, self.lines - 1))
+        if first >= last:
+            return
+        self.margins = None if (first, last) == (0, self.lines - 1) else Margins(first, last)
+        self.cursor.x = self.cursor.y = 0
+
+    # After the last column is written the cursor waits past it (x ==
+    # columns) for the next character to wrap.  From there tmux moves back
+    # from that position (BS: to the last column), clamps vertical moves
+    # into the line, and a tab stays put; pyte did each a column off.
+
+    def cursor_back(self, count: int | None = None) -> None:
+        self.cursor.x -= count or 1
+        self.ensure_hbounds()
+
+    def cursor_up(self, count: int | None = None) -> None:
+        super().cursor_up(count)
+        self.ensure_hbounds()
+
+    def cursor_down(self, count: int | None = None) -> None:
+        super().cursor_down(count)
+        self.ensure_hbounds()
+
+    def tab(self) -> None:
+        if self.cursor.x < self.columns:
+            super().tab()
+
     def cursor_to_line(self, line: int | None = None) -> None:
         top = self.margins.top if mo.DECOM in self.mode and self.margins is not None else 0
         self.cursor.y = top + (line or 1) - 1
@@ -254,7 +286,7 @@ class TerminalScreen(pyte.Screen):
                 self.g1_charset = DEC_GRAPHICS
 
     def select_graphic_rendition(self, *params: int) -> None:
-        """SGR, with dim, hidden, overline, underline styles and colours kept."""
+        """SGR, with dim, hidden, underline styles and colours kept."""
         todo = list(params) or [0]
         plain: list[int] = []
         i = 0

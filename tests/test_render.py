@@ -166,8 +166,8 @@ def test_colours() -> None:
     assert colour("cd0000", 30) == "38;5;1"
     assert colour("ffffff", 30) == "38;5;231"
     assert colour("010203", 48 - 8) == "48;2;1;2;3"
-    assert sgr(Cell(" ", *(["default"] * 2), *([True] * 9), 3, "ff0000")[1:]) == (
-        "\x1b[0;1;2;3;4:3;5;7;8;9;53;58;5;196m")
+    assert sgr(Cell(" ", *(["default"] * 2), *([True] * 8), 3, "ff0000")[1:]) == (
+        "\x1b[0;1;2;3;4:3;5;7;8;9;58;5;196m")
 
 
 def test_bottom_right_cell_does_not_scroll() -> None:
