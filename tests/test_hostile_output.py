@@ -9,6 +9,9 @@ sees the screen the program left.
 
 from __future__ import annotations
 
+import os
+import shlex
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -16,14 +19,16 @@ from pathlib import Path
 
 import pytest
 from hostile_support import ATTACKS, rss_kib, timed_status, wait_for_pane
-from terminal import start_detached
+from terminal import Terminal, start_detached, wait_until
 from tmuxterm import TMUX, TmuxTerminal
+from users import as_user, ensure_user, kill_user_processes, python_for, world_copy
 
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
 ANSWER = 1.0  # seconds: the bound on a status request under attack
 RSS_LIMIT = 160 * 1024  # KiB: a master with pyte is ~30 MB; an unbounded model grows far past this
 ATTACK_BYTES = 12 << 20  # printed in all, so the model has work while we ask
 AFTER = "after the attack"
+USER = "sessmux-test"
 
 
 @pytest.fixture
@@ -108,3 +113,40 @@ def test_attaching_in_the_middle_of_an_attack_is_answered(
     wait_for_pane(t, rf"^{AFTER}$")
     took, status = timed_status(sessdir, name)
     assert status["connected"] and took < ANSWER
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="creating a user needs root")
+@pytest.mark.parametrize("attack", ["huge_param", "combining"])
+def test_an_ordinary_users_session_survives_hostile_output(attack: str) -> None:
+    user = ensure_user(USER)
+    top = world_copy("sessmux-hostile-")
+    try:
+        home = top / "home"
+        home.mkdir()
+        os.chown(home, user.pw_uid, user.pw_gid)
+        python = python_for(user, top)
+        if python is None:
+            pytest.skip("no python the test user can run with sessmux's dependencies")
+        env = {"PATH": f"{top / 'bin'}:/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home),
+               "SESSMUX_PYTHON": python, "TERM": "xterm", "LANG": "C.UTF-8", "PS1": "$ ",
+               "USER": USER, "INPUTRC": str(top / "inputrc")}
+        term = Terminal(env, argv=as_user(user, "bash", "--norc", "--noprofile", "-i"),
+                        cwd=str(home), owner=(user.pw_uid, user.pw_gid))
+        try:
+            term.expect(r"\$ ")
+            program = " ".join(shlex.quote(a) for a in attack_program(home, ATTACKS[attack]))
+            term.line(f"sess -d {program} </dev/null")
+            term.expect(r"\$ ")
+            sessdir = home / f"sessmux-{user.pw_uid}"
+            wait_until(lambda: any(p.name[0] != "." for p in sessdir.iterdir()),
+                       what="the session's socket")
+            name = next(p.name for p in sessdir.iterdir() if p.name[0] != ".")
+            _, peak = watch_master(sessdir, name, home / "done")
+            assert peak < RSS_LIMIT
+            term.line(f"sess reconnect {name}")
+            term.expect(AFTER)
+        finally:
+            term.close()
+    finally:
+        kill_user_processes(user.pw_uid)
+        shutil.rmtree(top, ignore_errors=True)
