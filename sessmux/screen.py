@@ -8,6 +8,13 @@ device attributes) to a callback instead of writing them anywhere.
 ``ScreenModel`` pairs it with the tolerant ``VTParser``; the master feeds
 it off the output hot path, with chunks cut anywhere.
 
+tmux is the reference terminal: where pyte and tmux differ (NEL, DECCOLM,
+DECSTBM, moves from a pending wrap, erasing in the background colour, SGR
+dim and underline styles, the DEC graphics glyphs) this does what tmux
+does (``tests/golden``).  Output is hostile: every sequence costs little
+whatever its numbers say (REP stops at the line's end, a cell keeps at
+most ``MAX_MARKS`` combining marks, whole-screen operations replace rows).
+
 >>> replies: list[bytes] = []
 >>> model = ScreenModel(rows=3, cols=10, replies=replies.append)
 >>> model.feed(b"\\x1b[31mhi\\x1b[?4m \\xe4\\xb8")

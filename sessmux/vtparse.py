@@ -13,6 +13,10 @@ colons in SGR (``38:2::r:g:b``).  Here every sequence is parsed whole,
 marker and intermediates included, and a handler that raises loses only
 its own sequence.
 
+Output is hostile, so numbers are capped (``MAX_PARAM``, ``MAX_PARAMS``),
+a sequence longer than ``_MAX_PENDING`` is ignored up to its final byte
+however it was cut, and strings keep at most ``_MAX_TITLE`` characters.
+
 >>> class Echo:
 ...     def draw(self, text: str) -> None:
 ...         print("draw", repr(text))
