@@ -145,12 +145,15 @@ def detach(master: Master, conn: Conn, notify: str | None) -> None:
                                                    "killed"):
         from sessmux.render import reset_sequence
 
+        view = master._view
+        reset = view.reset_sequence(master.ring) if view is not None else reset_sequence()
         try:
-            os.write(conn.out_fd, reset_sequence())  # give the terminal back sane
+            os.write(conn.out_fd, reset)  # give the terminal back sane
         except OSError:
             pass
     if conn is master.rw:
         master.sent = conn.offset
+        master.answered.cut(conn.offset)  # the rest never reached it: the model answers
         if conn.tty:
             master.tty_seen = master.sent
         master.rw = None

@@ -38,6 +38,8 @@ def read_output(master: Master) -> None:
         return
     master.activity = time.time()
     master.ring.append(data)
+    if master.rw is not None and master.rw.tty:
+        master.answered.add(master.ring.end - len(data), master.ring.end)  # it answers queries
     if master._view is None and b"\x1b[" in data and (master.rw is None or not master.rw.tty):
         master.wants_view = any(query in data for query in QUERIES)
     if master.status is not None:

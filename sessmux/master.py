@@ -33,7 +33,7 @@ from sessmux import clients, datapath, registry, resume, unix
 from sessmux.datapath import EXIT_GRACE
 from sessmux.ring import Ring
 from sessmux.ttyio import get_winsize, set_winsize
-from sessmux.view import View
+from sessmux.view import Answered, View
 
 TYPE_CHECKING = False  # typing costs a megabyte per master
 if TYPE_CHECKING:
@@ -108,6 +108,7 @@ class Master:
         self.inbuf = bytearray()
         self.done = False
         self._view: View | None = None
+        self.answered = Answered()  # output a terminal was shown live (and answered)
         self.wants_view = False
         # SESSMUX_SCREEN=off: no screen model at all (benchmarks compare the cost).
         self.screen_model = os.environ.get("SESSMUX_SCREEN") != "off"
@@ -159,7 +160,8 @@ class Master:
         """The screen model, made on first use (the master starts without pyte)."""
         if self._view is None:
             rows, cols = get_winsize(self.pty_fd) or (24, 80)
-            self._view = View(min(rows, VIEW_MAX) or 24, min(cols, VIEW_MAX) or 80, self.answer)
+            self._view = View(min(rows, VIEW_MAX) or 24, min(cols, VIEW_MAX) or 80,
+                              self.answer, self.answered, self.log)
             self._view.fed = self.ring.start
         return self._view
 
@@ -416,9 +418,8 @@ class Master:
     # -- the program -------------------------------------------------------
 
     def answer(self, reply: bytes) -> None:
-        """The screen model answers status queries only when no terminal can."""
-        if self.rw is None or not self.rw.tty:
-            self.inbuf += reply
+        """The screen model answers the queries no terminal was shown (see ``answered``)."""
+        self.inbuf += reply
 
     def reap(self) -> None:
         while self.status is None:

@@ -32,17 +32,18 @@ from pyte.charsets import VT100_MAP
 from pyte.graphics import FG_BG_256
 from pyte.screens import wcwidth
 
-from sessmux.screen import INPUT_MODES, MOUSE_TRACKING, TerminalScreen
+from sessmux.screen import DEC_GRAPHICS, INPUT_MODES, MOUSE_TRACKING, Cell, TerminalScreen
 
 _ANSI = {"black": 0, "red": 1, "green": 2, "brown": 3, "yellow": 3,
          "blue": 4, "magenta": 5, "cyan": 6, "white": 7}
 # Exact palette matches only; where a colour is both a theme colour (0-15)
 # and a cube colour (16-255), prefer the cube: it looks the same everywhere.
 _PALETTE = {hexa: i for i, hexa in enumerate(FG_BG_256)}
-_DEFAULT_KEY = ("default", "default", False, False, False, False, False, False)
+_DEFAULT_KEY = Cell(" ")[1:]
+_FIELDS = len(Cell._fields)
 _CUF_MIN = 6  # skip at least this many blank cells with CUF, not spaces
 
-Key = tuple[Any, ...]  # a Char without its data: fg, bg, bold, ... blink
+Key = tuple[Any, ...]  # a Cell without its data: fg, bg, bold, ... blink, dim, ...
 
 
 def colour(value: str, base: int) -> str:
@@ -70,20 +71,36 @@ def colour(value: str, base: int) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def sgr(key: Key) -> str:
-    """The SGR sequence that sets exactly these attributes."""
-    fg, bg, bold, italics, underscore, strikethrough, reverse, blink = key
-    flags = ((bold, "1"), (italics, "3"), (underscore, "4"), (blink, "5"),
-             (reverse, "7"), (strikethrough, "9"))
+    """The SGR sequence that sets exactly these attributes.
+
+    >>> sgr(Cell(" ", dim=True, underscore=True, underline_style=3, underline_colour="ff0000")[1:])
+    '\\x1b[0;2;4:3;58;5;196m'
+    """
+    (fg, bg, bold, italics, underscore, strikethrough, reverse, blink,
+     dim, hidden, underline_style, underline_colour) = key
+    underline = f"4:{underline_style}" if underline_style else "4"
+    flags = ((bold, "1"), (dim, "2"), (italics, "3"), (underscore, underline), (blink, "5"),
+             (reverse, "7"), (hidden, "8"), (strikethrough, "9"))
     parts = ["0"] + [code for on, code in flags if on]
     if fg != "default":
         parts.append(colour(fg, 30))
     if bg != "default":
         parts.append(colour(bg, 40))
+    if underline_colour != "default":
+        parts.append(colour(underline_colour, 50))
     return "\x1b[" + ";".join(parts) + "m"
 
 
-def row_cells(row: Any, columns: int) -> list[tuple[int, str, Key]]:
+def _full_key(char: Any) -> Key:
+    """Every attribute of a cell (a Char made by pyte itself has only the first ones)."""
+    return char[1:] if len(char) == _FIELDS else Cell(*char)[1:]
+
+
+def row_cells(row: Any, columns: int, full: bool = False) -> list[tuple[int, str, Key]]:
     """``(column, text, key)`` for each cell to write, wide characters once.
+
+    ``key`` is pyte's eight attributes (fg, bg, bold ... blink), or with
+    ``full`` every attribute of a :class:`~sessmux.screen.Cell`.
 
     A wide character whose right half was overwritten, and a right half
     whose wide character was overwritten, show as blanks: that is what a
@@ -93,7 +110,8 @@ def row_cells(row: Any, columns: int) -> list[tuple[int, str, Key]]:
     x = 0
     while x < columns:
         char = row[x]
-        data, key = char.data, char[1:]
+        data = char.data
+        key = _full_key(char) if full else char[1:9]
         width = wcwidth(data[0]) if data else 0
         if width == 2 and x + 1 < columns and row[x + 1].data == "":
             cells.append((x, data, key))
@@ -111,7 +129,7 @@ def _paint(out: list[str], buffer: Any, lines: int, columns: int, pen: Key) -> K
     for y in range(lines):
         if y not in buffer:
             continue
-        cells = row_cells(buffer[y], columns)
+        cells = row_cells(buffer[y], columns, True)
         while cells and cells[-1][1] == " " and cells[-1][2] == _DEFAULT_KEY:
             cells.pop()
         if not cells:
@@ -145,7 +163,7 @@ def _save_cursor(out: list[str], savepoints: list[Any], pen: Key, lines: int,
         saved = savepoints[-1].cursor
         y, x = min(saved.y, lines - 1), min(saved.x, columns - 1)
         out.append(f"\x1b[{y + 1};{x + 1}H")
-        pen = saved.attrs[1:]
+        pen = Cell(*saved.attrs)[1:]
         out.append(sgr(pen))
         if emit_decsc:
             out.append("\x1b7")
@@ -162,7 +180,7 @@ def render_line(row: Any, columns: int) -> bytes:
     # Only up to the last cell ever written: the rest is blank, and a line
     # that scrolls off is usually short (this runs for every such line).
     written = max(row, default=-1) + 2
-    cells = row_cells(row, min(columns, written))
+    cells = row_cells(row, min(columns, written), True)
     while cells and cells[-1][1] == " " and cells[-1][2] == _DEFAULT_KEY:
         cells.pop()
     for _, text, key in cells:
@@ -196,7 +214,7 @@ def render(screen: TerminalScreen) -> bytes:
     if mo.DECAWM in screen.mode:
         out.append("\x1b[?7h")  # before _cursor(): a pending wrap needs it
     out.append(_cursor(screen))
-    out.append(sgr(screen.cursor.attrs[1:]))
+    out.append(sgr(Cell(*screen.cursor.attrs)[1:]))
     out.append(_modes(screen))  # after _cursor(): insert mode and charsets
     if not screen.cursor.hidden:
         out.append("\x1b[?25h")
@@ -214,7 +232,7 @@ def _modes(screen: TerminalScreen) -> str:
         out.append("\x1b[?1000l")
     out += [f"\x1b[?{m}h" for m in INPUT_MODES if m << 5 in mode]
     for designator, table in (("(", screen.g0_charset), (")", screen.g1_charset)):
-        if table is VT100_MAP:
+        if table is DEC_GRAPHICS or table is VT100_MAP:
             out.append(f"\x1b{designator}0")
     if screen.charset:
         out.append("\x0e")
@@ -229,21 +247,44 @@ def _cursor(screen: TerminalScreen) -> str:
         return f"\x1b[{y - top + 1};{x + 1}H"
     # The program wrote the last column and the next character wraps:
     # write that last cell again, which leaves the terminal in the same state.
-    col, data, key = row_cells(screen.buffer[y], columns)[-1]
+    col, data, key = row_cells(screen.buffer[y], columns, True)[-1]
     return f"\x1b[{y - top + 1};{col + 1}H{sgr(key)}{data}"
 
 
-def reset_sequence() -> bytes:
+#: Every mode a program may have left on, off again, without moving the
+#: cursor: main screen, mouse, focus, paste, cursor keys, keypad, SGR,
+#: insert mode, scroll region (between DECSC and DECRC: DECSTBM homes the
+#: cursor), charsets, autowrap, a visible cursor.  DECSTR (``CSI ! p``)
+#: takes origin mode off where it can without homing the cursor (xterm,
+#: VTE); where it cannot, ``reset_sequence(screen)`` does it exactly.
+MODES_OFF = (
+    b"\x1b[?1049l"  # main screen (and the cursor from before ?1049h)
+    b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l"
+    b"\x1b[?1004l\x1b[?2004l\x1b[?1l\x1b>"
+    b"\x1b[0m\x1b[4l\x1b7\x1b[r\x1b8\x1b[!p\x1b(B\x0f\x1b[?7h\x1b[?25h"
+)
+
+
+def reset_sequence(screen: TerminalScreen | None = None) -> bytes:
     """What a detach writes so the user's terminal is usable again.
 
-    The scroll region is reset between DECSC and DECRC because DECSTBM
-    homes the cursor, and the user's prompt should come back where it was.
-    Origin mode is left alone for the same reason: resetting it homes the
-    cursor too, and programs set it only inside the alternate screen.
+    With the screen model the terminal showed, origin mode is turned off
+    and the cursor put back where the model says it is (what a terminal
+    that ignores DECSTR needs); without it, :data:`MODES_OFF`.
+
+    >>> from sessmux.screen import ScreenModel
+    >>> m = ScreenModel(rows=5, cols=10)
+    >>> m.feed(b"\\x1b[2;4r\\x1b[?6h\\x1b[2;3H")
+    >>> reset_sequence(m.screen).endswith(b"\\x1b[?6l\\x1b[3;3H")
+    True
     """
-    return (
-        b"\x1b[?1049l"  # main screen (and the cursor from before ?1049h)
-        b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l"
-        b"\x1b[?1004l\x1b[?2004l\x1b[?1l\x1b>"
-        b"\x1b[0m\x1b[4l\x1b7\x1b[r\x1b8\x1b(B\x0f\x1b[?7h\x1b[?25h"
-    )
+    if screen is None:
+        return MODES_OFF
+    origin, y, x = mo.DECOM in screen.mode, screen.cursor.y, screen.cursor.x
+    if screen.alt_mode == 1049 and screen.main_savepoints:
+        saved = screen.main_savepoints[-1]  # ?1049l goes back to it, origin mode and all
+        origin, y, x = saved.origin, saved.cursor.y, saved.cursor.x
+    if not origin:
+        return MODES_OFF
+    y, x = min(y, screen.lines - 1), min(x, screen.columns - 1)
+    return MODES_OFF + f"\x1b[?6l\x1b[{y + 1};{x + 1}H".encode()

@@ -8,6 +8,13 @@ device attributes) to a callback instead of writing them anywhere.
 ``ScreenModel`` pairs it with the tolerant ``VTParser``; the master feeds
 it off the output hot path, with chunks cut anywhere.
 
+tmux is the reference terminal: where pyte and tmux differ (NEL, DECCOLM,
+DECSTBM, moves from a pending wrap, erasing in the background colour, SGR
+dim and underline styles, the DEC graphics glyphs) this does what tmux
+does (``tests/golden``).  Output is hostile: every sequence costs little
+whatever its numbers say (REP stops at the line's end, a cell keeps at
+most ``MAX_MARKS`` combining marks, whole-screen operations replace rows).
+
 >>> replies: list[bytes] = []
 >>> model = ScreenModel(rows=3, cols=10, replies=replies.append)
 >>> model.feed(b"\\x1b[31mhi\\x1b[?4m \\xe4\\xb8")
@@ -24,16 +31,21 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 import pyte
+from pyte import charsets as cs
 from pyte import modes as mo
-from pyte.screens import Margins, StaticDefaultDict, wcwidth
+from pyte.screens import Margins, StaticDefaultDict
 
+from sessmux.tmuxlike import DEC_GRAPHICS, MAX_MARKS, Cell, TmuxLike
 from sessmux.vtparse import VTParser
+
+__all__ = ["ALT_SCREEN_MODES", "BRACKETED_PASTE", "DECCKM", "DECCOLM", "DEC_GRAPHICS",
+           "FOCUS_EVENTS", "INPUT_MODES", "MAX_MARKS", "MOUSE_ENCODINGS", "MOUSE_TRACKING",
+           "Cell", "ScreenModel", "TerminalScreen"]
 
 Buffer = dict[int, Any]  # row -> StaticDefaultDict[int, pyte.screens.Char]
 Replies = Callable[[bytes], None]
@@ -47,12 +59,12 @@ MOUSE_ENCODINGS = (1005, 1006, 1015)
 ALT_SCREEN_MODES = (47, 1047, 1049)
 #: Private input modes a repaint re-emits, in emission order.
 INPUT_MODES = (1, 1004, *MOUSE_TRACKING, *MOUSE_ENCODINGS, 2004)
+DECCOLM = 3
 # DECCOLM would make pyte resize to 132 columns and DECSCNM rewrites every
-# cell's reverse flag; real terminals do neither to the cells: ignore both.
-_IGNORED_PRIVATE = frozenset({3, 5})
-
-
-class TerminalScreen(pyte.Screen):
+# cell's reverse flag; real terminals do neither to the cells: ignore both
+# (DECCOLM's clear and home are done here, see ``_column_mode``).
+_IGNORED_PRIVATE = frozenset({DECCOLM, 5})
+class TerminalScreen(TmuxLike):
     """A ``pyte.Screen`` that tolerates anything and knows the input modes."""
 
     def __init__(
@@ -72,6 +84,8 @@ class TerminalScreen(pyte.Screen):
 
     def reset(self) -> None:
         super().reset()
+        self.cursor.attrs = self.default_char
+        self.g1_charset = cs.LAT1_MAP  # tmux: SO without ESC ) 0 still prints ASCII
         #: DECKPAM (``ESC =``) is on: the keypad sends application sequences.
         self.application_keypad = False
         #: 0 on the main screen, else the mode (47, 1047, 1049) that left it.
@@ -106,6 +120,8 @@ class TerminalScreen(pyte.Screen):
             return
         plain = []
         for m in modes:
+            if m == DECCOLM:
+                self._column_mode()
             if m in ALT_SCREEN_MODES:
                 self._enter_alt(m)
             elif m not in _IGNORED_PRIVATE:
@@ -120,6 +136,8 @@ class TerminalScreen(pyte.Screen):
             return
         plain = []
         for m in modes:
+            if m == DECCOLM:
+                self._column_mode()
             if m in ALT_SCREEN_MODES:
                 self._leave_alt(m)
             elif m in MOUSE_TRACKING:
@@ -127,6 +145,11 @@ class TerminalScreen(pyte.Screen):
             elif m not in _IGNORED_PRIVATE:
                 plain.append(m)
         super().reset_mode(*plain, private=True)
+
+    def _column_mode(self) -> None:
+        """DECCOLM either way: the width stays, but the screen is cleared and the cursor homed."""
+        self.erase_in_display(2)
+        self.cursor_position()  # tmux keeps the scroll region, and origin mode counts
 
     def keypad_application(self) -> None:  # ESC =  (DECKPAM)
         self.application_keypad = True
@@ -172,37 +195,23 @@ class TerminalScreen(pyte.Screen):
 
     # -- fixes to pyte behaviour --------------------------------------------
 
-    def draw(self, data: str) -> None:
-        # pyte stops drawing at a zero-width character that is not a
-        # combining mark (ZWJ, variation selectors): drop those instead.
-        if data.isascii():
-            super().draw(data)
-            return
-        start = 0
-        for i, ch in enumerate(data):
-            if wcwidth(ch) <= 0 and not unicodedata.combining(ch):
-                if start < i:
-                    super().draw(data[start:i])
-                start = i + 1
-        if start < len(data):
-            super().draw(data[start:])
-
     def save_cursor(self) -> None:
         # One slot per screen, as in xterm: DECRC may restore it many times.
         super().save_cursor()
         del self.savepoints[:-1]
 
     def restore_cursor(self) -> None:
+        hidden = self.cursor.hidden  # DECRC does not bring a hidden cursor back (tmux, xterm)
+        self._restore_cursor()
+        self.cursor.hidden = hidden
+
+    def _restore_cursor(self) -> None:
         if not self.savepoints:
             super().restore_cursor()  # pyte: home, origin mode off
             return
         saved = self.savepoints[-1]
         super().restore_cursor()
         self.savepoints = [saved._replace(cursor=copy.copy(saved.cursor))]
-
-    def erase_in_display(self, how: int = 0, *args: Any, **kwargs: Any) -> None:
-        if how != 3:  # ED 3 clears the scrollback only, never the screen
-            super().erase_in_display(how)
 
     def resize(self, lines: int | None = None, columns: int | None = None) -> None:
         """Resize like a terminal: drop top lines only to keep the cursor on screen."""
@@ -329,6 +338,10 @@ class ScreenModel:
 
     def resize(self, rows: int, cols: int) -> None:
         self.screen.resize(rows, cols)
+
+    def reset_parser(self) -> None:
+        """Forget an unfinished sequence: the next bytes do not follow the last ones."""
+        self._parser.reset()
 
     def reset(self) -> None:
         """Back to a blank screen with default modes (a new program starts)."""

@@ -13,6 +13,10 @@ colons in SGR (``38:2::r:g:b``).  Here every sequence is parsed whole,
 marker and intermediates included, and a handler that raises loses only
 its own sequence.
 
+Output is hostile, so numbers are capped (``MAX_PARAM``, ``MAX_PARAMS``),
+a sequence longer than ``_MAX_PENDING`` is ignored up to its final byte
+however it was cut, and strings keep at most ``_MAX_TITLE`` characters.
+
 >>> class Echo:
 ...     def draw(self, text: str) -> None:
 ...         print("draw", repr(text))
@@ -43,6 +47,8 @@ _CSI_PARTIAL = re.compile(r"(?:\x1b\[|\x9b)[\x30-\x3f\x07-\x0d]*[\x20-\x2f]*\Z")
 _CSI_PREFIX = re.compile(r"(?:\x1b\[|\x9b)[\x30-\x3f\x07-\x0d]*[\x20-\x2f]*")
 _ESC = re.compile(r"\x1b([\x20-\x2f]*)([\x30-\x7e])")
 _ESC_PARTIAL = re.compile(r"\x1b[\x20-\x2f]*\Z")
+# The rest of an over-long CSI or ESC sequence: up to its final byte.
+_SKIP = re.compile(r"[\x20-\x3f\x07-\x0d]*")
 # Strings (OSC, DCS, SOS, PM, APC) end at ST, BEL (OSC only in xterm, but
 # harmless), CAN/SUB, or any other escape sequence.
 _STRING_END = re.compile(r"\x07|\x1b\\|\x9c|[\x18\x1a]|\x1b(?=[^\\])")
@@ -96,7 +102,7 @@ _CSI_METHODS = {
 _ESC_METHODS = {
     "c": "reset",
     "D": "index",
-    "E": "linefeed",
+    "E": "next_line",
     "M": "reverse_index",
     "H": "set_tab_stop",
     "7": "save_cursor",
@@ -104,32 +110,48 @@ _ESC_METHODS = {
     "=": "keypad_application",
     ">": "keypad_numeric",
 }
-_MAX_PENDING = 4096  # an unfinished CSI longer than this is garbage
-_MAX_TITLE = 4096
+# Everything from the program is hostile (``cat`` of a downloaded file):
+# caps keep each sequence's cost and memory small, whatever it says.
+_MAX_PENDING = 4096  # an unfinished CSI longer than this is ignored to its final byte
+_MAX_TITLE = 4096  # characters of an OSC string kept; the rest is read and dropped
+MAX_PARAM = 9999  # a larger number means this (int() of 5,000 digits raises)
+MAX_PARAMS = 32  # parameters after this many are ignored, as terminals do
+#: ``4:N`` (underline style N) reaches the screen as this plus N; real
+#: parameters are capped far below it.
+UNDERLINE_STYLE = 1 << 16
+
+
+def _number(field: str) -> int:
+    """A parameter's value: empty or odd means 0, huge means ``MAX_PARAM``."""
+    if not field.isdigit():
+        return 0
+    field = field.lstrip("0")
+    return MAX_PARAM if len(field) > 4 else int(field or 0)
 
 
 def _params(text: str) -> list[int]:
     """``"1;;38:5:9"`` -> ``[1, 0, 38, 5, 9]``: empty means 0, as in pyte."""
     out: list[int] = []
-    for field in text.split(";"):
+    for field in text.split(";", MAX_PARAMS)[:MAX_PARAMS]:
         if ":" in field:
-            out.extend(_colon_params(field.split(":")))
+            out.extend(_colon_params(field.split(":", 8)[:8]))
         else:
-            out.append(min(int(field), 9999) if field.isdigit() else 0)
+            out.append(_number(field))
     return out
 
 
 def _colon_params(sub: list[str]) -> list[int]:
-    """ITU T.416 sub-parameters: keep colours and plain underline only."""
-    nums = [int(s) if s.isdigit() else 0 for s in sub]
+    """ITU T.416 sub-parameters: colours (38, 48, 58) and underline styles (``4:3``)."""
+    nums = [_number(s) for s in sub]
     head = nums[0]
-    if head in (38, 48) and len(nums) >= 3 and nums[1] == 5:
+    if head in (38, 48, 58) and len(nums) >= 3 and nums[1] == 5:
         return [head, 5, min(nums[2], 255)]
-    if head in (38, 48) and len(nums) >= 5 and nums[1] == 2:
+    if head in (38, 48, 58) and len(nums) >= 5 and nums[1] == 2:
         return [head, 2, *(min(n, 255) for n in nums[-3:])]
     if head == 4:
-        return [4 if len(nums) < 2 or nums[1] else 24]
-    return []  # underline colour (58:...) and friends: no pyte equivalent
+        style = nums[1] if len(nums) > 1 else 1
+        return [UNDERLINE_STYLE + style if 0 <= style <= 5 else 4]
+    return []  # a colon after anything else: not a sequence terminals act on
 
 
 class VTParser:
@@ -141,6 +163,8 @@ class VTParser:
         self._pending = ""
         self._string: str | None = None  # kind of string being swallowed
         self._string_data: list[str] = []
+        self._skipping = False  # inside a sequence too long to keep: ignore it to its end
+        self._last = ""  # the last character drawn, for REP
 
     def reset(self) -> None:
         """Forget any unfinished sequence (not the screen)."""
@@ -148,6 +172,8 @@ class VTParser:
         self._pending = ""
         self._string = None
         self._string_data = []
+        self._skipping = False
+        self._last = ""
 
     def feed(self, data: bytes) -> None:
         """Parse ``data``; an unfinished tail waits for the next call."""
@@ -159,12 +185,17 @@ class VTParser:
         pos, end = 0, len(data)
         screen = self.screen
         while pos < end:
+            if self._skipping:
+                pos = self._skip(data, pos)
+                continue
             if self._string is not None:
                 pos = self._in_string(data, pos)
                 continue
             m = _TEXT.match(data, pos)
             if m is not None:
-                self._call("draw", m.group())
+                text = m.group()
+                self._call("draw", text)
+                self._last = text[-1]
                 pos = m.end()
                 continue
             ch = data[pos]
@@ -173,6 +204,10 @@ class VTParser:
                 if nxt < 0:
                     if end - pos <= _MAX_PENDING:
                         self._pending = data[pos:]
+                    else:
+                        self._skipping = True
+                        csi = data[pos] == "\x9b" or data[pos + 1] == "["
+                        self._skip(data, pos + 1 + (data[pos] == "\x1b" and csi))
                     return
                 pos = nxt
             elif ch in _C1_STRING_START:
@@ -182,7 +217,20 @@ class VTParser:
                 name = _CONTROLS.get(ch)
                 if name is not None:
                     getattr(screen, name)()
+                    self._last = ""
                 pos += 1  # NUL, DEL, other C0/C1: ignored
+
+    def _skip(self, data: str, pos: int) -> int:
+        """Past the end of an over-long sequence (its C0 controls still act)."""
+        m = _SKIP.match(data, pos)
+        assert m is not None  # the pattern matches the empty string
+        for c in m.group():
+            if c < " ":
+                self._call(_CONTROLS.get(c, "bell"))
+        if m.end() < len(data):
+            self._skipping = False
+            return m.end() + ("\x40" <= data[m.end()] <= "\x7e")  # the final byte is its own
+        return len(data)
 
     def _call(self, name: str, *args: Any, **kwargs: Any) -> None:
         try:
@@ -192,9 +240,15 @@ class VTParser:
 
     def _escape(self, data: str, pos: int) -> int:
         """Handle the sequence at ``pos``; return the next position, -1 if unfinished."""
+        self._last, last = "", self._last
         m = _CSI.match(data, pos)
         if m is not None:
             params, inter, final = m.groups()
+            if m.end() - pos > _MAX_PENDING:  # as if it had come in pieces: ignored
+                params, inter, final = "".join(c for c in params if c < " "), "", "\x00"
+            if final == "b" and not inter and (params.isdigit() or not params) and last:
+                self._call("repeat_last", last, max(1, _number(params)))
+                self._last = last
             controls = [c for c in params if c < " "]
             for c in controls:  # C0 controls inside a CSI act immediately
                 self._call(_CONTROLS.get(c, "bell"))
@@ -275,8 +329,10 @@ class VTParser:
         return m.start() if m.group() == "\x1b" else m.end()
 
     def _keep_string(self, chunk: str) -> None:
-        if self._string == "osc" and sum(map(len, self._string_data)) < _MAX_TITLE:
-            self._string_data.append(chunk)
+        if self._string == "osc":
+            room = _MAX_TITLE - sum(map(len, self._string_data))
+            if room > 0:
+                self._string_data.append(chunk[:room])
 
     def _finish_string(self) -> None:
         kind, text = self._string, "".join(self._string_data)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pyte.screens import wcwidth
 
 from sessmux.render import colour, render, reset_sequence, sgr
-from sessmux.screen import ScreenModel, TerminalScreen
+from sessmux.screen import Cell, ScreenModel, TerminalScreen
 
 CSI = "\x1b["
 
@@ -166,7 +166,8 @@ def test_colours() -> None:
     assert colour("cd0000", 30) == "38;5;1"
     assert colour("ffffff", 30) == "38;5;231"
     assert colour("010203", 48 - 8) == "48;2;1;2;3"
-    assert sgr(("default", "default", True, True, True, True, True, True)) == "\x1b[0;1;3;4;5;7;9m"
+    assert sgr(Cell(" ", *(["default"] * 2), *([True] * 8), 3, "ff0000")[1:]) == (
+        "\x1b[0;1;2;3;4:3;5;7;8;9;58;5;196m")
 
 
 def test_bottom_right_cell_does_not_scroll() -> None:

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from golden_support import styled_cells
 
 from sessmux.render import render, row_cells
 from sessmux.screen import ScreenModel
@@ -139,18 +140,6 @@ class Tmux:
         if "alt=1" in state:
             view["main"] = styled_cells(self("capture-pane", "-p", "-e", "-a", "-t", name))
         return view
-
-
-def styled_cells(capture: str) -> list[list[tuple[int, str, tuple[object, ...]]]]:
-    """tmux's ``capture-pane -e`` as cells, free of how tmux spelled its SGR.
-
-    tmux writes SGR relative to the previous cell, across line ends and
-    around trimmed blanks, so equal screens can capture differently.
-    """
-    model = ScreenModel(ROWS, COLS)
-    model.feed(capture.replace("\n", "\r\n").encode())
-    screen = model.screen
-    return [row_cells(screen.buffer[y], COLS) for y in range(ROWS)]
 
 
 @pytest.fixture

@@ -171,11 +171,20 @@ def test_input_modes_are_tracked() -> None:
     assert DECCKM not in screen.mode and not screen.cursor.hidden
 
 
-def test_deccolm_and_decscnm_do_not_touch_cells() -> None:
+def test_decscnm_does_not_touch_cells() -> None:
     m, _ = model(2, 10)
-    m.feed(b"\x1b[7mrev\x1b[0mplain\x1b[?3h\x1b[?5h\x1b[?5l")
-    assert m.screen.columns == 10
+    m.feed(b"\x1b[7mrev\x1b[0mplain\x1b[?5h\x1b[?5l")
     assert m.screen.buffer[0][0].reverse and not m.screen.buffer[0][3].reverse
+
+
+def test_deccolm_clears_and_homes_but_keeps_the_width_and_region() -> None:
+    # vttest's autowrap screen starts with ?3l: the previous screen's border must go.
+    m, _ = model(6, 10)
+    m.feed(b"border\x1b[2;5r\x1b[?6h\x1b[3;3Hx\x1b[?3l")
+    assert m.screen.columns == 10
+    assert m.screen.display == [" " * 10] * 6
+    assert (m.screen.cursor.x, m.screen.cursor.y) == (0, 1)  # home of the region: origin mode
+    assert m.screen.margins == (1, 4)
 
 
 def test_ed3_clears_scrollback_only() -> None:
