@@ -33,10 +33,9 @@ class SessError(Exception):
 class BadName(SessError):
     """A session name that is not a valid name (never turned into a path)."""
 
-    def __init__(self, name: str) -> None:
-        from sessmux.names import visible
-
-        super().__init__(f"bad session name {visible(name)!s}", TOOL)
+    def __init__(self, shown: str) -> None:
+        # ``shown``: the name made safe to print (names.visible), by the caller.
+        super().__init__(f"bad session name {shown}", TOOL)
 
 
 class OptionName(BadName):
@@ -45,11 +44,8 @@ class OptionName(BadName):
     A usage error (exit 1) in every tool, wherever the name comes from.
     """
 
-    def __init__(self, name: str) -> None:
-        from sessmux.names import visible
-
-        SessError.__init__(
-            self, f"bad session name {visible(name)!s}: it looks like an option", USAGE)
+    def __init__(self, shown: str) -> None:
+        SessError.__init__(self, f"bad session name {shown}: it looks like an option", USAGE)
 
 
 class OutOfResources(SessError):

@@ -43,7 +43,8 @@ def check(name: str) -> str:
     if not is_valid(name):
         from sessmux.errors import BadName, OptionName
 
-        raise OptionName(name) if name.startswith("-") else BadName(name)
+        shown = visible(name)
+        raise OptionName(shown) if name.startswith("-") else BadName(shown)
     return name
 
 

@@ -25,8 +25,6 @@ KNOWN_CYCLES: dict[str, list[frozenset[str]]] = {
     "sessmux": [
         # The master's connections and their requests call each other back.
         frozenset({"sessmux.clients", "sessmux.requests", "sessmux.datapath"}),
-        # An error message shows a bad name visibly; names raises that error.
-        frozenset({"sessmux.names", "sessmux.errors"}),
     ],
     "bench": [],
 }
