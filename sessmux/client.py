@@ -71,11 +71,13 @@ class Channel:
         self.sock.close()
 
 
-def connect(directory: str, name: str, timeout: float = TIMEOUT) -> Channel:
+def connect(directory: str, name: str, timeout: float = TIMEOUT,
+            owner: int | None = None) -> Channel:
     """A connection to session ``name``'s master, greeted.
 
-    Its peer must run as us (or root) before anything is sent: see
-    :func:`~sessmux.unix.trusted_peer`.
+    Its peer must run as ``owner`` (default: us) or root before anything
+    is sent: see :func:`~sessmux.unix.trusted_peer`.  Only root may name
+    another owner, to look after that user's sessions.
     """
     path = socket_path(directory, name)
     try:
@@ -92,7 +94,7 @@ def connect(directory: str, name: str, timeout: float = TIMEOUT) -> Channel:
     except OSError:
         sock.close()
         raise NoSession(name) from None
-    if not unix.trusted_peer(sock):
+    if not unix.trusted_peer(sock, owner):
         uid = _peer(sock)
         sock.close()
         raise WrongPeer(name, uid)
@@ -117,9 +119,10 @@ def _remove_stale(path: str) -> None:
         pass
 
 
-def request(directory: str, name: str, msg: protocol.Message) -> protocol.Message:
-    """Send one request and return the master's reply."""
-    channel = connect(directory, name)
+def request(directory: str, name: str, msg: protocol.Message,
+            owner: int | None = None) -> protocol.Message:
+    """Send one request and return the master's reply (``owner``: see :func:`connect`)."""
+    channel = connect(directory, name, owner=owner)
     try:
         channel.send(msg)
         return channel.receive()
@@ -155,7 +158,8 @@ def fd_budget(reserve: int = RESERVE) -> int:
     return max(0, min(limit, 1 << 16) - used - reserve)
 
 
-def statuses(directory: str, timeout: float = LIST_TIMEOUT) -> list[protocol.Message]:
+def statuses(directory: str, timeout: float = LIST_TIMEOUT,
+             owner: int | None = None) -> list[protocol.Message]:
     """Status of every session in ``directory``, queried concurrently.
 
     Stale sockets are removed; masters that do not answer within
@@ -165,17 +169,18 @@ def statuses(directory: str, timeout: float = LIST_TIMEOUT) -> list[protocol.Mes
     for (``poll``, so no ``select`` ceiling); the rest wait their turn,
     so thousands of sessions are all listed.  Raises
     :class:`~sessmux.errors.OutOfResources` only when not even one can be
-    asked.
+    asked.  ``owner``: whose masters to believe (see :func:`connect`).
     """
-    return _Survey(directory, timeout).run()
+    return _Survey(directory, timeout, owner).run()
 
 
 class _Survey:
     """One listing: a queue of names, the connections open, a poll set."""
 
-    def __init__(self, directory: str, timeout: float) -> None:
+    def __init__(self, directory: str, timeout: float, owner: int | None = None) -> None:
         self.directory = directory
         self.timeout = timeout
+        self.owner = owner
         # A stack (the next name last); names asked again later go to the bottom.
         self.queue = [(name, 0.0) for name in session_names(directory)][::-1]
         self.pending: dict[int, tuple[str, unix.Socket, protocol.Decoder, float]] = {}
@@ -226,7 +231,7 @@ class _Survey:
             sock.close()
             return self._short(e) if e.errno in RESOURCE_ERRNOS else True
         try:
-            if not unix.trusted_peer(sock):
+            if not unix.trusted_peer(sock, self.owner):
                 sock.close()
                 return True  # another user's socket: not a session of ours
             sock.send(self.query)

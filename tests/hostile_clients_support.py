@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import strategies as st
-from terminal import Terminal
+from terminal import Terminal, owner_of
 
 from sessmux import client, protocol
 
@@ -100,7 +100,8 @@ class RawClient:
 
 def master_pid(sessdir: Path, name: str) -> int:
     """The master's pid, from its own status reply."""
-    pid = client.request(str(sessdir), name, {"t": "status"})["pid"]
+    pid = client.request(str(sessdir), name, {"t": "status"},
+                         owner=owner_of(sessdir))["pid"]
     assert isinstance(pid, int)
     return pid
 
@@ -126,7 +127,7 @@ def proc_cpu_seconds(pid: int) -> float:
 def status_in_time(sessdir: Path, name: str) -> dict[str, object]:
     """A status request answered within :data:`ANSWER` seconds."""
     start = time.monotonic()
-    channel = client.connect(str(sessdir), name, timeout=ANSWER)
+    channel = client.connect(str(sessdir), name, timeout=ANSWER, owner=owner_of(sessdir))
     try:
         channel.send({"t": "status"})
         reply = channel.receive()

@@ -13,7 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from terminal import DEADLINE
+from terminal import DEADLINE, owner_of
 from tmuxterm import TMUX, TmuxTerminal
 
 from sessmux import client
@@ -50,7 +50,7 @@ def rss_kib(pid: int) -> int:
 def timed_status(directory: Path, name: str) -> tuple[float, dict[str, object]]:
     """Seconds the master took to answer a status request, and its answer."""
     start = time.monotonic()
-    reply = client.request(str(directory), name, {"t": "status"})
+    reply = client.request(str(directory), name, {"t": "status"}, owner=owner_of(directory))
     return time.monotonic() - start, dict(reply)
 
 

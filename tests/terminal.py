@@ -226,6 +226,27 @@ def kill_by_home(home: Path) -> None:
                 pass
 
 
+def owner_of(directory: str | Path) -> int | None:
+    """The uid whose masters a test (often root) believes in ``directory``.
+
+    A client trusts only masters of its own user or root; a test that
+    looks after an ordinary user's sessions names that user, the owner
+    of their session directory.
+    """
+    try:
+        return os.stat(directory).st_uid
+    except OSError:
+        return None
+
+
+def statuses(directory: str | Path) -> dict[str, dict[str, object]]:
+    """The status replies of ``directory``'s sessions, by name (its owner's masters)."""
+    from sessmux import client
+
+    return {str(st["name"]): st
+            for st in client.statuses(str(directory), owner=owner_of(directory))}
+
+
 def kill_sessions(sessdir: Path) -> None:
     """Kill every master (and its program) that ever used ``sessdir``, by pid.
 
@@ -236,7 +257,7 @@ def kill_sessions(sessdir: Path) -> None:
 
     from sessmux import client
 
-    for st in client.statuses(str(sessdir)) if sessdir.is_dir() else []:
+    for st in client.statuses(str(sessdir), owner=owner_of(sessdir)) if sessdir.is_dir() else []:
         for pid in (st.get("pid"), st.get("slave")):
             if isinstance(pid, int) and pid > 1:
                 try:

@@ -457,7 +457,8 @@ def test_an_ordinary_users_master_against_their_own_buggy_client() -> None:
                                 env=env, capture_output=True, text=True, timeout=60)
         assert result.stdout.split() == ["error", "error", "error", "200"], result.stderr
         status_in_time(sessdir, "mine")
-        wait_until(lambda: proc_fds(pid) == fds, 5, "the descriptors closed")
+        # At most as many as before (the tool that started it may still have been connected).
+        wait_until(lambda: proc_fds(pid) <= fds, 5, "the descriptors closed")
         assert proc_rss_kib(pid) - rss < GROWTH_KIB
         term = Terminal(env, argv=as_user(user, "bash", "--norc", "--noprofile", "-i"),
                         cwd=str(home), owner=(user.pw_uid, user.pw_gid))

@@ -20,20 +20,15 @@ from pathlib import Path
 import psutil
 import pytest
 import sshd
-from terminal import ROOT, Terminal, base_env, kill_sessions, wait_until
+from terminal import ROOT, Terminal, base_env, kill_sessions, statuses, wait_until
 from users import ensure_user, kill_user_processes, python_for, world_copy
-
-from sessmux import client
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from sessmux.protocol import Message
+    pass
 
 REZUMABLE = ROOT / "bin" / "rezumable"
 
-
-def statuses(directory: Path) -> dict[str, Message]:
-    return {str(st["name"]): st for st in client.statuses(str(directory))}
 
 
 # -- on a local terminal -------------------------------------------------------

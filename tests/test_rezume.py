@@ -32,10 +32,10 @@ import psutil
 import pytest
 import sshd
 from faultproxy import FaultProxy
-from terminal import ROOT, Capture, Terminal, base_env, kill_sessions, wait_until
+from terminal import ROOT, Capture, Terminal, base_env, kill_sessions, statuses, wait_until
 from users import ensure_user, python_for, world_copy
 
-from sessmux import client, resume
+from sessmux import resume
 
 USER = "sessmux-rz"  # our own login user: other files' cleanups never touch it
 USER_HOME = Path("/var/tmp/sessmux-rz-home")  # fixed: runs side by side never change it
@@ -57,9 +57,6 @@ def session_bytes(captured: bytes) -> bytes:
         captured = pattern.sub(b"", captured)
     return captured
 
-
-def statuses(directory: Path) -> dict[str, dict[str, object]]:
-    return {str(st["name"]): st for st in client.statuses(str(directory))}
 
 
 # -- the remote end: a user, a copy of the checkout, sshd, a proxy ---------------

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from terminal import DEADLINE, Terminal, wait_until
+from terminal import DEADLINE, Terminal, owner_of, statuses, wait_until
 from tmuxterm import TMUX, TmuxTerminal
 from users import as_user, ensure_user, kill_user_processes, python_for, world_copy
 
@@ -97,7 +97,7 @@ class User:
         raise AssertionError("no sess under the user's shell")
 
     def status(self) -> dict[str, object]:
-        for st in client.statuses(self.env["SESSMUX_DIR"]):
+        for st in client.statuses(self.env["SESSMUX_DIR"], owner=owner_of(self.env["SESSMUX_DIR"])):
             if st.get("name") == self.name:
                 return st
         raise AssertionError(f"no session {self.name}")
@@ -271,7 +271,7 @@ def test_ordinary_users_terminal_given_back(
             os.kill(sess.pid, signal.SIGTERM)
             expected = 128 + signal.SIGTERM
         else:
-            st = next(s for s in client.statuses(env["SESSMUX_DIR"]) if s["name"] == name)
+            st = statuses(env["SESSMUX_DIR"])[name]
             os.kill(int(str(st["pid"])), signal.SIGKILL)
             expected = 11
         code = int(term.expect(r"sess exited (\d+)").group(1))
