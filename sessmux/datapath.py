@@ -26,8 +26,11 @@ QUERIES = (b"\x1b[6n", b"\x1b[5n", b"\x1b[c", b"\x1b[0c", b"\x1b[>c")  # need an
 
 
 def read_output(master: Master) -> None:
+    room = master.resume_room()
+    if room is not None and room <= 0:
+        return  # a resuming client would lose what we read: the program waits
     try:
-        data = os.read(master.pty_fd, READ_SIZE)
+        data = os.read(master.pty_fd, READ_SIZE if room is None else min(READ_SIZE, room))
     except BlockingIOError:
         return
     except OSError:
@@ -115,6 +118,8 @@ def read_frames(master: Master, conn: Conn, data: bytes) -> None:
                 if conn.writer:
                     master.inbuf += new
                 master.tokens[conn.token] = conn.inbox.received
+            elif frame.kind == resume.ACK:
+                master.acknowledged(conn, frame.offset)  # that output may go now
             elif frame.kind == resume.PING:
                 conn.blob += resume.encode(resume.PONG, frame.payload)
             elif frame.kind == resume.WINSIZE and conn is master.rw:

@@ -184,6 +184,8 @@ def on_attach(master: Master, conn: Conn, msg: protocol.Message) -> None:
             master.resize(int(msg["rows"]), int(msg["cols"]), force=True)
     reply = {"t": "attached", "name": master.name, "input": master.input_offset}
     reply.update(_initial_output(master, conn, msg))
+    if writer:
+        master.writer_attached(conn, msg.get("hold_for"))
     if conn.framed:
         # The server's hello, then (if it was behind) the repaint, then data.
         hello = resume.encode_hello(id=master.name, recv=conn.inbox.received,

@@ -11,12 +11,18 @@ type  name       payload
 ====  =========  ==========================================================
 H     hello      JSON: ``v`` (version), ``id`` (session), ``token`` (the
                  client), ``recv`` (bytes of the peer's stream received);
+                 the client's may say ``acks`` (it acknowledges output, so
+                 the server may hold the program for it) and ``hold`` (for
+                 how many seconds at most, instead of the server's own);
                  the server's hello also says ``offset`` (where its data
                  starts), ``end`` (output written so far: the difference is
                  replayed) and ``behind`` when ``recv`` had left its buffer
                  (a repaint follows, output was skipped)
 D     data       8-byte offset, then bytes of the stream from that offset
-A     ack        8-byte offset: everything before it has arrived
+A     ack        8-byte offset: everything before it has arrived (the server
+                 acknowledges keys; a client that said ``acks`` acknowledges
+                 output, which the server keeps, holding the program while
+                 its buffer is full of it, until its hold time runs out)
 P     ping       8 bytes, echoed back in a pong
 Q     pong       the ping's 8 bytes
 W     winsize    rows, cols (2 bytes each)
