@@ -8,6 +8,12 @@ link is cut (both ways, as a dropped network once noticed) or black-holed
 (packets lost, no reset: only keepalives notice).  Every process started
 is killed by pid at the end.
 
+The checks compare the raw bytes rezume wrote to its terminal with the
+bytes the program wrote, at default settings.  The only bytes taken out
+are rezume's own status sequences, matched exactly
+(tests/rezume_support.py), and each test asserts that none of the
+session's output was among them.
+
 Without sshd or root the SSH tests are skipped; the bad-input tests on a
 pipe run everywhere.
 """
@@ -32,30 +38,18 @@ import psutil
 import pytest
 import sshd
 from faultproxy import FaultProxy
+from rezume_support import SOAK_LINE, SOAK_PROGRAM, count_overlays, own_status, soak_lines
 from terminal import ROOT, Capture, Terminal, base_env, kill_sessions, wait_until
+from tmuxterm import TMUX, TmuxTerminal
 from users import ensure_user, python_for, world_copy
 
-from sessmux import client, resume
+from sessmux import client, outage, resume
 
 USER = "sessmux-rz"  # our own login user: other files' cleanups never touch it
 USER_HOME = Path("/var/tmp/sessmux-rz-home")  # fixed: runs side by side never change it
 KEEPALIVE = 0.5  # seconds; three missed ones declare the link dead
 REZUME_DEADLINE = 40.0
 
-# What rezume itself writes between the session's bytes: the outage status
-# line (cursor saved, bottom line, reverse video, cursor restored), its
-# removal at exit, and the repaint the server sends on resync, which starts
-# by hiding the cursor and ends by showing it again.
-STATUS_LINE = re.compile(rb"\x1b7\x1b\[\d+;1H\x1b\[0;7m\x1b\[2K(rezume: [^\x1b]*)\x1b\[0m\x1b8")
-STATUS_CLEAR = re.compile(rb"\x1b7\x1b\[999;1H\x1b\[2K\x1b8")
-REPAINT = re.compile(rb"\x1b\[\?25l\x1b\[\?1049l.*?\x1b\[\?25h", re.DOTALL)
-
-
-def session_bytes(captured: bytes) -> bytes:
-    """What the terminal got, without rezume's own status lines and repaints."""
-    for pattern in (REPAINT, STATUS_LINE, STATUS_CLEAR):
-        captured = pattern.sub(b"", captured)
-    return captured
 
 
 def statuses(directory: Path) -> dict[str, dict[str, object]]:
@@ -185,7 +179,7 @@ def remote(tmp_path: Path) -> Iterator[Remote]:
 
 def rezume_exit(term: Terminal) -> int:
     """Wait for rezume to end; its exit status, as the shell saw it."""
-    term.expect(r"\$ ", timeout=REZUME_DEADLINE)
+    term.expect(r"\n\$ ", timeout=REZUME_DEADLINE)  # the local shell's (not bash-5.2$)
     m = re.search(r"rc=(\d+)", term.run("echo rc=$?"))
     assert m, term.text[-500:]
     return int(m.group(1))
@@ -227,71 +221,21 @@ def test_sleep_then_cut_shows_done_exactly_once(remote: Remote) -> None:
     term.line("sleep 5; echo DO''NE")
     term.expect(r"sleep 5; echo DO''NE")  # the shell has the line: now cut the network
     remote.proxy.cut()
-    term.expect("rezume: no contact with", timeout=REZUME_DEADLINE)  # the status line
+    term.expect("rezume: no contact with", timeout=REZUME_DEADLINE)  # the outage display
     term.expect("DONE", timeout=REZUME_DEADLINE)
     wait_resynced(remote, term, "after-sleep")
     term.drain(0.5)
-    # The session's own bytes (not the repaint that took the status line away):
-    # DONE exactly once -- neither lost with the link nor replayed twice.
-    assert session_bytes(term.buffer).count(b"DONE") == 1
+    # The raw bytes rezume wrote: DONE exactly once -- neither lost with the
+    # link nor written again by a repaint.
+    assert term.buffer.count(b"DONE") == 1
+    shown, removed = own_status(term.buffer)
+    assert removed and not any(b"DONE" in r or b"hello" in r for r in removed)
+    assert shown.count(b"DONE") == 1
     term.line("exit 4")
     assert rezume_exit(term) == 4
 
 
 # -- the exactness soak ------------------------------------------------------------
-
-SOAK_PROGRAM = r'''
-"""Numbered, checksummed lines at full speed; every key received is recorded.
-
-argv: total bytes of lines, output copy, keys file.  The pty is raw, so the
-bytes written are the bytes the terminal should get.  Each read of keys adds
-a line "<rx N>" (N: key bytes so far), so the test sees when keys arrive.
-Keys end at ^D; then, all lines written, END-SOAK and exit 3.
-"""
-import os, random, select, sys, tty, zlib
-
-total, out_path, keys_path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-tty.setraw(0)
-rng = random.Random(20)
-table = bytes(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"[i % 64]
-              for i in range(256))
-copy, keys = open(out_path, "wb"), open(keys_path, "wb")
-pending = bytearray(b"BEGIN-SOAK\n")
-made = number = received = 0
-keys_done = False
-os.set_blocking(1, False)  # the same open file as 0: reads only after select
-while True:
-    while made < total and len(pending) < 1 << 16:
-        body = rng.randbytes(rng.randint(10, 150)).translate(table)
-        line = b"%08d %s %08x\n" % (number, body, zlib.crc32(body))
-        pending += line
-        made += len(line)
-        number += 1
-    if not pending and made >= total and keys_done:
-        break
-    ready, writable, _ = select.select([0], [1] if pending else [], [])
-    if ready:
-        data = os.read(0, 4096)
-        if b"\x04" in data:
-            data, keys_done = data[: data.index(b"\x04")], True
-        keys.write(data)
-        keys.flush()
-        received += len(data)
-        pending += b"<rx %d>\n" % received
-    if writable:
-        try:
-            n = os.write(1, pending)
-        except BlockingIOError:
-            continue
-        copy.write(pending[:n])
-        del pending[:n]
-os.set_blocking(1, True)
-os.write(1, b"END-SOAK\n")
-copy.write(b"END-SOAK\n")
-copy.close()
-keys.close()
-sys.exit(3)
-'''
 
 SOAK_BYTES = 20 * 1000 * 1000
 SOAK_KEYS = 2000
@@ -300,16 +244,17 @@ KEY_ALPHABET = (b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
                 b" !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}\r\t\x7f\x01\x1b")  # no ~ (escape), no ^D
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(420)
 def test_soak_output_and_keys_are_exact_through_cuts_and_black_holes(
         remote: Remote) -> None:
     rng = random.Random(2026)
     program = remote.script("soak.py", SOAK_PROGRAM)
-    copy, keys_file = remote.top / "home" / "soak.out", remote.top / "home" / "soak.keys"
+    home = remote.top / "home"
+    copy, keys_file, waits = home / "soak.out", home / "soak.keys", home / "soak.waits"
     term = remote.terminal()
-    # The replay buffer holds the whole run: nothing may be skipped here.
+    # Default settings: the host's 256 KiB replay buffer, its default hold.
     line = remote.rezume(remote.host, remote.python, str(program), str(SOAK_BYTES), str(copy),
-                         str(keys_file), sessmux=("-b", "32m"))
+                         str(keys_file), str(waits))
     term.line(f"REZUME_STATS=1 {line}")
     cap = Capture(term, REZUME_DEADLINE)
     begin = cap.wait_for(b"BEGIN-SOAK\n", 0, "the soak program")
@@ -342,7 +287,7 @@ def test_soak_output_and_keys_are_exact_through_cuts_and_black_holes(
         else:
             remote.proxy.blackhole(True)
         type_some(rng.randint(0, per_fault // 2))  # typed during the outage
-        cap.wait_for(b"rezume: no contact with", mark, "the status line")
+        cap.wait_for(b"rezume: no contact with", mark, "the outage display")
         if kind == "blackhole":
             remote.proxy.blackhole(False)
         type_some(per_fault - per_fault // 2)
@@ -359,21 +304,69 @@ def test_soak_output_and_keys_are_exact_through_cuts_and_black_holes(
     term.cursor = len(bytes(cap.data[:stats_at]).decode("utf-8", "replace"))
     assert rezume_exit(term) == 3
 
-    shown = session_bytes(bytes(cap.data[begin : end + len(b"END-SOAK\n")]))
+    raw = bytes(cap.data[begin : end + len(b"END-SOAK\n")])
+    shown, removed = own_status(raw)
     wrote = copy.read_bytes()
     assert len(wrote) > SOAK_BYTES
+    for r in removed:  # rezume's own sequences only: no line, no key report
+        assert not SOAK_LINE.search(r) and b"<rx" not in r, r
     if shown != wrote:
-        at = next(i for i, (a, b) in enumerate(zip(shown, wrote, strict=False)) if a != b)
-        pytest.fail(f"output differs at byte {at} of {len(wrote)} (shown {len(shown)}):\n"
+        _, lost_lines, twice = soak_lines(shown)
+        at = next((i for i, (a, b) in enumerate(zip(shown, wrote, strict=False)) if a != b),
+                  min(len(shown), len(wrote)))
+        pytest.fail(f"output differs at byte {at} of {len(wrote)} (shown {len(shown)}; "
+                    f"{lost_lines} lines lost, {twice} twice):\n"
                     f"shown {shown[at - 80 : at + 80]!r}\nwrote {wrote[at - 80 : at + 80]!r}")
     assert keys_file.read_bytes() == keys, "the program did not get exactly the typed keys"
-    assert len(STATUS_LINE.findall(bytes(cap.data))) >= SOAK_FAULTS  # every fault was felt
+    assert count_overlays(raw) >= SOAK_FAULTS  # every fault was felt, and shown
     m = re.search(r"(\d+) resyncs, (\d+) bytes replayed", stats)
     assert m and int(m.group(1)) >= SOAK_FAULTS, stats
     print(f"\nsoak: {len(wrote)} bytes, {SOAK_KEYS} keys, {len(kinds)} faults "
           f"({kinds.count('cut')} cuts, {kinds.count('blackhole')} black holes); "
-          f"{stats}; longest recovery seen by the test {max(recoveries):.2f} s "
+          f"{stats}; longest hold {waits.read_text().strip()} s; "
+          f"longest recovery seen by the test {max(recoveries):.2f} s "
           f"(median {sorted(recoveries)[len(recoveries) // 2]:.2f} s)")
+
+
+# -- steady output through a black hole ---------------------------------------------
+
+STEADY_PROGRAM = r'''
+import os, sys, time, tty
+tty.setraw(0)
+copy = open(sys.argv[1], "wb")
+def out(data):
+    os.write(1, data)
+    copy.write(data)
+    copy.flush()
+out(b"BEGIN-STEADY\n")
+for i in range(int(sys.argv[2])):
+    out(b"steady line %05d\n" % i)
+    time.sleep(0.02)  # 50 lines a second
+out(b"END-STEADY\n")
+'''
+
+
+def test_steady_output_through_a_10s_black_hole_is_written_once(remote: Remote) -> None:
+    program = remote.script("steady.py", STEADY_PROGRAM)
+    copy = remote.top / "home" / "steady.out"
+    term = remote.terminal()
+    term.line(remote.rezume(remote.host, remote.python, str(program), str(copy), "1500"))
+    cap = Capture(term, REZUME_DEADLINE)
+    begin = cap.wait_for(b"BEGIN-STEADY\n", 0, "the program")
+    cap.wait_for(b"steady line 00100\n", begin, "a hundred lines")
+    mark = len(cap.data)
+    remote.proxy.blackhole(True)
+    cap.wait_for(b"rezume: no contact with", mark, "the outage display")
+    hole_end = time.monotonic() + 10.0  # the outage this test is about: 10 s of nothing
+    while time.monotonic() < hole_end:
+        cap.pump(0.1)
+    remote.proxy.blackhole(False)
+    end = cap.wait_for(b"END-STEADY\n", mark, "the end of the output", timeout=90)
+    raw = bytes(cap.data[begin : end + len(b"END-STEADY\n")])
+    shown, removed = own_status(raw)
+    assert removed and not any(b"steady" in r for r in removed)
+    assert raw.count(b"steady line 00090\n") == 1  # on the screen when the link went
+    assert shown == copy.read_bytes()  # every line once, in order: nothing written twice
 
 
 # -- a black hole, a closed client, a long outage ----------------------------------------
@@ -449,28 +442,69 @@ def test_a_half_dead_old_client_is_taken_over_at_once(remote: Remote) -> None:
     assert rezume_exit(second) == 0
 
 
-def test_an_outage_longer_than_the_buffer_says_output_was_skipped(remote: Remote) -> None:
+def test_the_hold_ends_and_then_output_is_skipped_and_said(remote: Remote) -> None:
     term = remote.terminal()
     # --manual: the outage lasts until Enter, however fast the network comes back.
+    # A 4 KB buffer and a hold of 2 s: the program waits 2 s for us, then runs on.
     term.line(remote.rezume("--manual", remote.host, "bash", "--norc", "--noprofile",
-                            sessmux=("-b", "4k")))
+                            sessmux=("-b", "4k", "-H", "2")))
     wait_resynced(remote, term, "small-buffer")
     done = remote.top / "home" / "done"
-    term.line(f"sleep 1; seq 1 5000; echo last-$((7*7)); touch {done}")
+    term.line(f"sleep 1; seq 1 50000; echo last-$((7*7)); touch {done}")
     term.expect(r"echo last-\$", timeout=REZUME_DEADLINE)
     remote.proxy.cut()
     term.expect("press Enter to reconnect", timeout=REZUME_DEADLINE)
-    wait_until(done.exists, timeout=REZUME_DEADLINE, what="the output (~24 KB > 4 KB)")
+    wait_until(done.exists, timeout=REZUME_DEADLINE, what="the output (~290 KB > 4 KB)")
     term.mark()
     term.send("\r")
     term.expect(r"last-49[\s\S]*?bash-[\d.]+\$", timeout=REZUME_DEADLINE)  # the repaint
     # The right screen: the end of seq, last-49 and the prompt; the middle was skipped.
     shown = term.text[term.cursor - 600 : term.cursor]
-    assert "5000" in shown and "4999" in shown
-    assert b"1000\r\n" not in session_bytes(term.buffer)
+    assert "50000" in shown and "49999" in shown
+    assert b"20000\r\n" not in own_status(term.buffer)[0]
     term.line("exit 0")
     assert rezume_exit(term) == 0
     assert "output was skipped" in term.text  # said at exit, on stderr
+
+
+def test_a_held_program_waits_for_the_client_and_nothing_is_skipped(remote: Remote) -> None:
+    term = remote.terminal()
+    # The same 4 KB buffer at the default hold: the program waits for us.
+    term.line(remote.rezume("--manual", remote.host, "bash", "--norc", "--noprofile",
+                            sessmux=("-b", "4k")))
+    wait_resynced(remote, term, "small-buffer")
+    done = remote.top / "home" / "done"
+    term.line(f"sleep 1; seq 1 50000; echo last-$((7*7)); touch {done}")
+    term.expect(r"echo last-\$", timeout=REZUME_DEADLINE)
+    remote.proxy.cut()
+    term.expect("press Enter to reconnect", timeout=REZUME_DEADLINE)
+    # The program is held (~290 KB > 4 KB and what the pty holds) until we are back.
+    wait_until(lambda: _held_in_write(remote.user.pw_uid, "seq"), timeout=REZUME_DEADLINE,
+               what="seq to wait on its terminal")
+    assert not done.exists()
+    term.mark()
+    term.send("\r")
+    term.expect(r"last-49", timeout=REZUME_DEADLINE)
+    wait_resynced(remote, term, "all-there")
+    shown, _ = own_status(term.buffer)
+    numbers = re.findall(rb"(?:^|\r)(\d+)\r$", shown, re.M)
+    assert numbers == [str(i).encode() for i in range(1, 50001)]  # each once, in order
+    term.line("exit 0")
+    assert rezume_exit(term) == 0
+    assert "output was skipped" not in term.text
+
+
+def _held_in_write(uid: int, name: str) -> bool:
+    """Whether a process ``name`` of ``uid`` sleeps in a write to its terminal."""
+    for proc in psutil.process_iter(["name", "uids"]):
+        if proc.info["name"] == name and proc.info["uids"] and proc.info["uids"].real == uid:
+            try:
+                wchan = Path(f"/proc/{proc.pid}/wchan").read_text()
+            except OSError:
+                continue
+            if wchan in ("wait_woken", "n_tty_write"):  # seq only writes
+                return True
+    return False
 
 
 # -- bad input -----------------------------------------------------------------------
