@@ -154,9 +154,13 @@ class Master:
                     if conn is not None:
                         clients.drop(self, conn)
             now = time.monotonic()
-            if (self.status is not None and self.pty_open and now >= self.exit_deadline
-                    and not self.holding()):
-                self.pty_open = False  # (held: the program's last words wait in the pty)
+            if self.status is not None and self.pty_open:
+                if self.holding():
+                    # The program's last words wait in the pty: the grace starts
+                    # when we read again.
+                    self.exit_deadline = now + EXIT_GRACE
+                elif now >= self.exit_deadline:
+                    self.pty_open = False
             if not events and self.view_behind():
                 self.view.step(self.ring)
             self.check_timers()
@@ -385,7 +389,9 @@ class Master:
             due = self.live(conn) and conn.backlog(self.ring) > 0
             reading = not conn.input_eof and self.live(conn)
             if conn.writer:
-                reading = reading and len(self.inbuf) < INPUT_LIMIT and self.status is None
+                # A resuming client's frames are read to the end: its acks free output.
+                reading = (reading and len(self.inbuf) < INPUT_LIMIT
+                           and (self.status is None or conn.framed))
             if conn.in_fd == conn.out_fd:
                 self.want(conn.in_fd, (IN if reading else 0) | (OUT if due else 0))
             else:
