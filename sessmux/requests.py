@@ -181,7 +181,9 @@ def on_attach(master: Master, conn: Conn, msg: protocol.Message) -> None:
         master.disconnected_at = None
         master.entry.connected(conn.remote)
         if msg.get("rows") and msg.get("cols"):
-            master.resize(int(msg["rows"]), int(msg["cols"]), force=True)
+            # A byte-exact resume owes the program no redraw: no forced SIGWINCH.
+            exact = conn.framed and isinstance(msg.get("offset"), int)
+            master.resize(int(msg["rows"]), int(msg["cols"]), force=not exact)
     reply = {"t": "attached", "name": master.name, "input": master.input_offset}
     reply.update(_initial_output(master, conn, msg))
     if writer:

@@ -28,6 +28,8 @@ Q     pong       the ping's 8 bytes
 W     winsize    rows, cols (2 bytes each)
 R     repaint    8-byte offset, then bytes that redraw the screen; they stand
                  outside the numbered stream, which goes on from that offset
+                 (from the client, a request: empty for the whole screen,
+                 ``bottom`` for its bottom line only)
 X     exit       4-byte signed exit status of the session's program
 E     error      UTF-8 text; the sender closes the link
 ====  =========  ==========================================================

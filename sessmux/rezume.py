@@ -174,7 +174,9 @@ class Client:
         rows, cols = get_winsize(self.stdout) or (24, 80)
         if self.screens.alternate or self.shown == "line":
             # A full-screen program: no other screen to borrow; the host repaints it.
-            text = " ".join([*lines[:2], "Enter ~ . quits", *lines[3:]])
+            rest = " ".join([lines[1], "Enter ~ . quits", *lines[3:]])
+            room = max(24, cols - 2 - len(rest))  # a long host name gives way
+            text = lines[0][:room] + " " + rest
             self.write(outage.bottom_line(text, rows, cols))
             self.shown = "line"
             return
@@ -307,7 +309,7 @@ class Client:
         if self.repaint_at is not None and self.inbox.received >= self.repaint_at:
             self.repaint_at = None
             if self.screens.alternate:
-                link.send(resume.encode_repaint(0, b""))
+                link.send(resume.encode_repaint(0, b"bottom"))  # only what it covered
 
     def acknowledge(self, link: Link) -> None:
         """Tell the host what arrived: it may let that go, and the program on."""

@@ -372,6 +372,74 @@ def test_steady_output_through_a_10s_black_hole_is_written_once(remote: Remote) 
     assert shown == copy.read_bytes()  # every line once, in order: nothing written twice
 
 
+# -- what a real terminal (tmux) ends up with --------------------------------------
+
+
+@pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+def test_in_tmux_an_outage_leaves_screen_and_scrollback_as_if_nothing_happened(
+        remote: Remote, tmp_path: Path) -> None:
+    t = TmuxTerminal(remote.env, tmp_path, name="rz")
+    try:
+        t.line(remote.rezume(remote.host, "bash", "--norc", "--noprofile"))
+        t.wait_for(r"bash-[\d.]+\$", timeout=REZUME_DEADLINE)
+        t.line("seq -f before-%02g 1 40")
+        t.wait_for(r"^before-40$", timeout=REZUME_DEADLINE)
+        done = remote.top / "home" / "done"
+        t.line(f"sleep 3; seq -f during-%02g 1 30; touch {done}")
+        t.wait_for(r"sleep 3; seq", timeout=REZUME_DEADLINE)
+        remote.proxy.cut()
+        remote.proxy.blackhole(True)  # down until the output is all on the host
+        t.wait_for("rezume: no contact with", timeout=REZUME_DEADLINE)
+        wait_until(done.exists, timeout=REZUME_DEADLINE, what="the output during the outage")
+        remote.proxy.blackhole(False)
+        t.wait_for(r"^during-30$", timeout=REZUME_DEADLINE)
+        t.line("echo resumed-$((6*7))")
+        t.wait_for(r"^resumed-42$", timeout=REZUME_DEADLINE)
+        lines = t.history().splitlines()
+        # Scrollback and screen together: every line once, in order, and
+        # nothing of rezume's display left behind.
+        want = [f"before-{i:02d}" for i in range(1, 41)] + [f"during-{i:02d}" for i in range(1, 31)]
+        assert [line for line in lines if line in want] == want
+        assert not any("rezume:" in line for line in lines)
+        t.line("exit 0")
+        t.wait_for(r"^\$\s*$", timeout=REZUME_DEADLINE)
+    finally:
+        _kill_tree(t.pid)
+        t.close()
+
+
+VI_TEXT = "".join(f"vi line {i:02d}\n" for i in range(1, 61))
+
+
+@pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+@pytest.mark.skipif(shutil.which("vim") is None, reason="vim is not installed")
+def test_in_tmux_a_full_screen_program_is_right_after_an_outage(
+        remote: Remote, tmp_path: Path) -> None:
+    text = remote.script("vi.txt", VI_TEXT)
+    t = TmuxTerminal(remote.env, tmp_path, name="vi")
+    try:
+        t.line(remote.rezume(remote.host, "vim", "-u", "NONE", "-n", str(text)))
+        t.wait_for(r"vi line 20", timeout=REZUME_DEADLINE)
+        t.keys("40G")  # scrolled: the screen is vim's own, not the file's start
+        t.wait_for(r"vi line 40", timeout=REZUME_DEADLINE)
+        before = t.screen()
+        remote.proxy.cut()
+        remote.proxy.blackhole(True)
+        t.wait_for("rezume: no contact with", timeout=REZUME_DEADLINE)  # the bottom line
+        remote.proxy.blackhole(False)
+        try:
+            wait_until(lambda: t.screen() == before, timeout=REZUME_DEADLINE)
+        except AssertionError:
+            raise AssertionError(f"vim's screen was:\n{before}\nand is:\n{t.screen()}") from None
+        t.keys(":q!", "Enter")
+        t.wait_for(r"^\$\s*$", timeout=REZUME_DEADLINE)
+        # Back on the main screen: what was there before vim, and no status.
+        assert "rezume:" not in t.history()
+    finally:
+        _kill_tree(t.pid)
+        t.close()
+
+
 # -- a black hole, a closed client, a long outage ----------------------------------------
 
 
