@@ -683,3 +683,47 @@ def test_attach_to_no_such_session_is_exit_17(remote: Remote) -> None:
     term.line(remote.rezume("-a", "--id", "nosuch", remote.host))
     term.expect("no session nosuch", timeout=REZUME_DEADLINE)
     assert rezume_exit(term) == 17, term.text
+
+
+# -- the outage display's view of the output stream (pure) ------------------------
+
+
+def test_outage_module_example() -> None:
+    import doctest
+
+    result = doctest.testmod(outage)
+    assert result.attempted and not result.failed
+
+
+@pytest.mark.parametrize("data, held", [
+    (b"plain", b""),
+    (b"x\x1b", b"\x1b"),
+    (b"x\x1b[", b"\x1b["),
+    (b"x\x1b[?104", b"\x1b[?104"),
+    (b"x\x1b[?1049h", b""),
+    (b"x\x1b]0;title", b"\x1b]0;title"),
+    (b"x\x1b]0;title\x07", b""),
+    (b"x\x1bPq#0", b"\x1bPq#0"),
+    (b"x\x1bP#0\x1b\\", b""),
+    (b"x\x1b(", b"\x1b("),
+    (b"x\x1b(B", b""),
+    (b"x\x1b7", b""),
+    ("é".encode()[:1], "é".encode()[:1]),
+    ("aé".encode(), b""),
+    ("a€".encode()[:3], "€".encode()[:2]),
+    ("a😀".encode()[:4], "😀".encode()[:3]),
+    ("a😀".encode(), b""),
+])
+def test_output_is_written_up_to_the_last_whole_sequence(data: bytes, held: bytes) -> None:
+    n = outage.complete(data)
+    assert data[n:] == held
+
+
+def test_the_screen_the_session_is_on_is_followed() -> None:
+    screens = outage.Screens()
+    for data, alternate in [(b"\x1b[?1049h", True), (b"text\x1b[?1049l", False),
+                            (b"\x1b[?1;47h", True), (b"\x1b[?47l", False),
+                            (b"\x1b[?1047h\x1b[?25l", True), (b"\x1b[?2004l", True),
+                            (b"\x1b[?1047l", False)]:
+        screens.feed(data)
+        assert screens.alternate is alternate, data
