@@ -678,6 +678,19 @@ def test_a_corrupt_frame_drops_that_client_and_not_the_session(
         two.kill()
 
 
+@pytest.mark.parametrize("value", ["soon", "-1", "nan", "inf"])
+def test_a_bad_hold_time_is_a_usage_error(env: dict[str, str], sessdir: Path,
+                                          value: str) -> None:
+    for argv in (["sessmux", "-s", "-H", value, "-t", "held", "sh"],
+                 ["rezume", "--hold", value, "somehost"]):
+        result = subprocess.run([str(ROOT / "bin" / argv[0]), *argv[1:]], env=env,
+                                stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+        assert result.returncode == 1, argv
+        assert result.stderr.startswith(f"{argv[0]}: fatal: ".encode()), result.stderr
+        assert b"hold time" in result.stderr and b"Traceback" not in result.stderr
+    assert not sessdir.exists() or statuses(sessdir) == {}  # nothing was started
+
+
 def test_attach_to_no_such_session_is_exit_17(remote: Remote) -> None:
     term = remote.terminal()
     term.line(remote.rezume("-a", "--id", "nosuch", remote.host))
