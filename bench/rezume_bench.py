@@ -185,8 +185,11 @@ def soak(srv: sshd.Sshd, work: Path, env: dict[str, str], mb: int, faults: int,
         begin = pty.wait_for(b"BEGIN-SOAK\n")
         rng = random.Random(2026)
         for moment in sorted(rng.sample(range(100_000, total), faults)):
+            deadline = time.monotonic() + DEADLINE
             while len(pty.data) - begin < moment:
-                pty.wait_for(b"\n", len(pty.data))
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"soak output stopped at {len(pty.data) - begin}")
+                pty.pump(0.05)
             mark = len(pty.data)
             blackhole = rng.random() < 0.5
             if blackhole:
