@@ -343,7 +343,8 @@ class Master:
             return
         self.resumer, self.acked = conn.token, conn.offset
         # A client that says no hold (or cannot acknowledge) holds nothing.
-        self.hold_for = float(hold_for) if isinstance(hold_for, (int, float)) else 0.0
+        seconds = hold_for if isinstance(hold_for, (int, float)) else 0.0
+        self.hold_for = float(seconds) if 0 <= seconds < 1e9 else 0.0  # (nan, inf: no)
 
     def acknowledged(self, conn: Conn, offset: int) -> None:
         """The resuming client has the output before ``offset``: that much is free."""
