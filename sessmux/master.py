@@ -292,7 +292,10 @@ class Master:
             rw.exit_sent = True  # the resuming client learns it for certain
             rw.blob += resume.encode_exit(self.status)
             datapath.deliver(self, rw)
-            return
+            if rw.backlog(self.ring) or self.rw is not rw:
+                return
+            # Said: end now.  (Its frames are read to the end, so waiting a turn
+            # could meet the client's goodbye first and leave us waiting for it.)
         for conn in self.attached():
             conn.send({"t": "exited", "code": self.status})
             clients.detach(self, conn, notify=None)
