@@ -11,7 +11,12 @@ the same run measures, for ``rezume`` and for ``ssh -t``:
   until it comes back;
 * (rezume only) recovery after a cut: a fault proxy between ssh and sshd
   closes the link, and a byte typed at that moment comes back when the
-  session has been resumed.
+  session has been resumed;
+* (rezume only) the soak at default settings (the host's 256 KiB buffer
+  and hold): numbered lines at full speed through cuts and black holes,
+  and of them, in the raw bytes rezume wrote to its terminal (its own
+  status sequences aside), the lines lost and duplicated; rezume's
+  resyncs and bytes replayed; the longest time the program was held.
 
 Prints the tables; every process it starts is killed by pid at the end.
 """
@@ -20,6 +25,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
+import re
+import shlex
 import signal
 import sys
 import tempfile
@@ -38,6 +46,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import sshd  # noqa: E402  (a test helper, reused: tests/sshd.py)
 from faultproxy import FaultProxy  # noqa: E402
+from rezume_support import SOAK_LINE, SOAK_PROGRAM, own_status, soak_lines  # noqa: E402
 from terminal import Capture, Terminal, base_env  # noqa: E402
 
 PEERS = ("ssh -t", "rezume")
@@ -80,6 +89,9 @@ def server(workdir: Path) -> Iterator[tuple[sshd.Sshd, Path, dict[str, str]]]:
         f"SESSMUX_REGISTRY={workdir / 'registry'}\n"
         f"exec {ROOT / 'bin' / 'sessmux'} -b 64m \"$@\"\n")
     wrapper.chmod(0o755)
+    # The same at the host's default settings (no -b), for the soak.
+    (workdir / "sessmux-default").write_text(wrapper.read_text().replace(" -b 64m", ""))
+    (workdir / "sessmux-default").chmod(0o755)
     env = base_env(workdir, workdir / "local-sessions")
     try:
         yield srv, wrapper, env
@@ -150,45 +162,103 @@ def recovery(srv: sshd.Sshd, wrapper: Path, env: dict[str, str], cuts: int,
             pty.term.send(key)  # typed as the link drops: comes back after resync
             pty.wait_for(key, mark + 1)
             table.add(peers[1], (time.monotonic() - t0) * 1000)
-            pty.wait_for(b"\x1b[?25h", mark)  # the repaint that removes the status line
+            pty.wait_for(b"\x1b[?1049l", mark)  # the outage display taken down
         table.skip(peers[0], "the session ends with the link")
     finally:
         pty.close()
         proxy.close()
 
 
-# Sizes for ``python3 -m bench``: MB, keystrokes, cuts, throughput rounds.
-SIZES = {"full": (20, 200, 10, 3), "quick": (5, 50, 3, 1), "smoke": (1, 10, 1, 1)}
+def soak(srv: sshd.Sshd, work: Path, env: dict[str, str], mb: int, faults: int,
+         tables: list[Table], peer: str) -> None:
+    """The soak at default settings: what reached the terminal, against what was written."""
+    proxy = FaultProxy(srv.port)
+    program = work / "soak.py"
+    program.write_text(SOAK_PROGRAM)
+    copy, keys, waits = work / "soak.out", work / "soak.keys", work / "soak.waits"
+    total = mb * 1000 * 1000
+    remote = shlex.join([sys.executable, str(program), str(total), str(copy), str(keys),
+                         str(waits)])
+    argv = command(PEERS[1], srv, work / "sessmux-default", remote, port=proxy.port)
+    pty = Pty({**env, "REZUME_STATS": "1"}, argv)
+    try:
+        begin = pty.wait_for(b"BEGIN-SOAK\n")
+        rng = random.Random(2026)
+        for moment in sorted(rng.sample(range(100_000, total), faults)):
+            deadline = time.monotonic() + DEADLINE
+            while len(pty.data) - begin < moment:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"soak output stopped at {len(pty.data) - begin}")
+                pty.pump(0.05)
+            mark = len(pty.data)
+            blackhole = rng.random() < 0.5
+            if blackhole:
+                proxy.blackhole(True)
+            else:
+                proxy.cut()
+            pty.wait_for(b"rezume: no contact with", mark)
+            proxy.blackhole(False)
+        pty.term.send(b"\x04")
+        end = pty.wait_for(b"END-SOAK\n", begin, timeout=300)
+        at = pty.wait_for(b"rezume: stats:", end)
+        pty.wait_for(b"\n", at)
+        stats = bytes(pty.data[at : pty.data.index(b"\n", at)]).decode()
+        shown, _ = own_status(bytes(pty.data[begin:end]))
+        written = len(SOAK_LINE.findall(copy.read_bytes()))
+        distinct, _, twice = soak_lines(shown)
+        m = re.search(r"(\d+) resyncs, (\d+) bytes replayed", stats)
+        lost, dup, resyncs, replayed, hold = tables
+        lost.add(peer, written - distinct)
+        dup.add(peer, twice)
+        if m:
+            resyncs.add(peer, int(m.group(1)))
+            replayed.add(peer, int(m.group(2)) / 1e6)
+        hold.add(peer, float(waits.read_text()))
+    finally:
+        pty.close()
+        proxy.close()
+
+
+# Sizes for ``python3 -m bench``: MB, keystrokes, cuts, throughput rounds, soak MB, faults.
+SIZES = {"full": (20, 200, 10, 3, 20, 20), "quick": (5, 50, 3, 1, 5, 5),
+         "smoke": (1, 10, 1, 1, 1, 2)}
 
 
 def measure(ctx: Context) -> list[Table]:
     """The measurement ``rezume`` of ``python3 -m bench``: sessmux's row is rezume's."""
-    mb, keys, cuts, rounds = SIZES.get(ctx.config.name, SIZES["quick"])
+    mb, keys, cuts, rounds, soak_mb, faults = SIZES.get(ctx.config.name, SIZES["quick"])
     peers = (PEERS[0], "sessmux")
-    tables = make_tables(mb, "rezume (sessmux) against ssh -t: ")
+    tables = make_tables(mb, "rezume (sessmux) against ssh -t: ", soak_mb, faults)
     why = "needs root, to start a private sshd" if os.geteuid() != 0 else sshd.unavailable()
     if why:
         for table in tables:
             for peer in peers:
                 table.skip(peer, f"n/a: {why}")
         return tables
-    run(mb, keys, cuts, rounds, tables, peers, ctx.log)
+    run(mb, keys, cuts, rounds, tables, peers, ctx.log, soak_mb, faults)
     return tables
 
 
-def make_tables(mb: int, prefix: str = "") -> list[Table]:
+def make_tables(mb: int, prefix: str = "", soak_mb: int = 20, faults: int = 20) -> list[Table]:
+    soak = f"{prefix}soak at default settings, {soak_mb} MB, {faults} cuts/black holes: "
     return [
         Table("rezume_tput", f"{prefix}throughput, cat {mb} MB over loopback ssh", "MB/s",
               higher_is_better=True),
         Table("rezume_latency", f"{prefix}keystroke latency over loopback ssh", "ms",
               show_p99=True),
         Table("rezume_recovery", f"{prefix}recovery after a cut (keepalive 0.5 s)", "ms"),
+        Table("rezume_soak_lost", f"{soak}lines lost", "lines"),
+        Table("rezume_soak_twice", f"{soak}lines duplicated", "lines"),
+        Table("rezume_soak_resyncs", f"{soak}resyncs", "resyncs"),
+        Table("rezume_soak_replayed", f"{soak}bytes replayed", "MB"),
+        Table("rezume_soak_hold", f"{soak}longest hold of the program", "s"),
     ]
 
 
 def run(mb: int, keys: int, cuts: int, rounds: int, tables: list[Table],
-        peers: tuple[str, str], log: Callable[[str], None]) -> None:
-    tput, lat, rec = tables
+        peers: tuple[str, str], log: Callable[[str], None], soak_mb: int = 20,
+        faults: int = 20) -> None:
+    tput, lat, rec = tables[:3]
     cuts = min(cuts, len(UNIQUE_KEYS))
     with tempfile.TemporaryDirectory(prefix="rezume-bench-") as tmp:
         work = Path(tmp)
@@ -204,6 +274,10 @@ def run(mb: int, keys: int, cuts: int, rounds: int, tables: list[Table],
             latency(srv, wrapper, env, keys, lat, peers)
             log("  rezume: recovery")
             recovery(srv, wrapper, env, cuts, rec, peers)
+            log("  rezume: soak at default settings")
+            soak(srv, work, env, soak_mb, faults, tables[3:], peers[1])
+            for table in tables[3:]:
+                table.skip(peers[0], "the session ends with the link")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,14 +287,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keys", type=int, default=200, help="keystrokes for latency")
     p.add_argument("--cuts", type=int, default=10, help="cuts for recovery")
     p.add_argument("--rounds", type=int, default=3, help="throughput rounds")
+    p.add_argument("--soak-mb", type=int, default=20, help="soak size (MB)")
+    p.add_argument("--faults", type=int, default=20, help="cuts and black holes in the soak")
     args = p.parse_args(argv)
     why = sshd.unavailable()
     if why:
         print(f"rezume_bench: fatal: {why}", file=sys.stderr)
         return 1
-    tables = make_tables(args.mb)
+    tables = make_tables(args.mb, soak_mb=args.soak_mb, faults=args.faults)
     run(args.mb, args.keys, args.cuts, args.rounds, tables, PEERS,
-        lambda line: print(line, file=sys.stderr))
+        lambda line: print(line, file=sys.stderr), args.soak_mb, args.faults)
     for table in tables:
         print()
         print(render(table, list(PEERS)))

@@ -46,7 +46,7 @@ class Conn:
         self.frames = resume.Decoder()
         self.inbox = resume.Inbox()
         self.exit_sent = False
-        self.want_repaint = False
+        self.want_repaint = ""  # asked by the client: "screen", or "bottom" (its line)
 
     def send(self, msg: protocol.Message) -> None:
         self.control += protocol.encode(msg)

@@ -27,8 +27,11 @@ QUERIES = (b"\x1b[6n", b"\x1b[5n", b"\x1b[c", b"\x1b[0c", b"\x1b[>c")  # need an
 
 
 def read_output(master: Master) -> None:
+    room = master.resume_room()
+    if room is not None and room <= 0:
+        return  # a resuming client would lose what we read: the program waits
     try:
-        data = os.read(master.pty_fd, READ_SIZE)
+        data = os.read(master.pty_fd, READ_SIZE if room is None else min(READ_SIZE, room))
     except BlockingIOError:
         return
     except OSError:
@@ -54,8 +57,9 @@ def deliver(master: Master, conn: Conn) -> None:
     # (an ack, a pong) go first; the repaint follows them in order.  (Waiting
     # for an empty queue never came while keepalives kept it full.)
     if conn.want_repaint and conn.offset == master.ring.end:
-        conn.want_repaint = False
-        conn.blob += resume.encode_repaint(conn.offset, repaint(master, conn, since=None))
+        what, conn.want_repaint = conn.want_repaint, ""
+        screen = bottom_line(master) if what == "bottom" else repaint(master, conn, since=None)
+        conn.blob += resume.encode_repaint(conn.offset, screen)
     outcome = conn.push(master.ring)
     if outcome == "behind":
         # Fell out of the ring: resynchronise with a repaint, not memory.
@@ -78,6 +82,23 @@ def repaint(master: Master, conn: Conn, since: int | None) -> bytes:
         return master.view.repaint(master.ring, since)
     master.view.catch_up(master.ring)
     return master.view.screen()
+
+
+def bottom_line(master: Master) -> bytes:
+    """Only the screen's bottom line, where the client's outage status was.
+
+    The cursor, pen and character set are saved and restored around it
+    (DECSC/DECRC), as the status line itself was drawn.
+    """
+    if not master.screen_model:
+        return b""
+    from sessmux.render import render_line
+
+    master.view.catch_up(master.ring)
+    screen = master.view.model.screen
+    row = screen.buffer[screen.lines - 1]
+    return (b"\x1b7\x1b(B\x0f\x1b[%d;1H\x1b[0m\x1b[2K" % screen.lines
+            + render_line(row, screen.columns) + b"\x1b8")
 
 
 def read_input(master: Master, conn: Conn) -> None:
@@ -122,12 +143,15 @@ def read_frames(master: Master, conn: Conn, data: bytes) -> None:
                 master.tokens[conn.token] = conn.inbox.received
                 if len(master.tokens) > TOKENS:
                     del master.tokens[next(iter(master.tokens))]
+            elif frame.kind == resume.ACK:
+                master.acknowledged(conn, frame.offset)  # that output may go now
             elif frame.kind == resume.PING:
                 conn.blob += resume.encode(resume.PONG, frame.payload)
             elif frame.kind == resume.WINSIZE and conn is master.rw:
                 master.resize(*resume.winsize(frame), force=False)
             elif frame.kind == resume.REPAINT:
-                conn.want_repaint = True  # after its status line: a clean screen
+                # After its outage status: the screen, or only the line it covered.
+                conn.want_repaint = "bottom" if frame.data == b"bottom" else "screen"
             elif frame.kind in (resume.HELLO, resume.ERROR, resume.EXIT):
                 raise resume.ResumeError(f"unexpected {frame.kind} frame from a client")
     except resume.ResumeError as e:

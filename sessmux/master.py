@@ -9,7 +9,11 @@ Every byte of output gets an offset in the replay :class:`Ring`; each
 connection reads from the ring at its own offset.  Only a read-write
 connection that keeps taking output holds the program back (as a terminal
 does); one that stalls for :data:`STALL` seconds, and every watcher, just
-fall behind, and are repainted when they drop out of the ring.  Requests
+fall behind, and are repainted when they drop out of the ring.  A resuming
+client (``sessmux -s``) is different: it is expected back after an outage,
+so the master keeps every byte it has not acknowledged, and holds the
+program while the replay buffer is full of them -- for at most its hold
+time (``sessmux -H``), after which the session runs free again.  Requests
 from tools are answered from the same loop; nothing in it blocks.
 
 No client can exhaust it either: out of descriptors, it rests its
@@ -96,6 +100,12 @@ class Master:
         self.tty_seen: int | None = None  # ... and the last terminal among them
         self.input_offset = 0  # bytes of input the program has been given
         self.tokens: dict[str, int] = {}  # input received from each resuming client
+        # The resuming client expected back (its token), the output it has
+        # acknowledged, how long it may hold the program, since when it does.
+        self.resumer: str | None = None
+        self.acked = 0
+        self.hold_for = 0.0
+        self.hold_since: float | None = None
         self.longname = ""
         self.reco: dict[str, object] | None = None
         self.stopped = False
@@ -186,8 +196,13 @@ class Master:
                     if conn is not None:
                         clients.drop(self, conn)
             now = time.monotonic()
-            if self.status is not None and self.pty_open and now >= self.exit_deadline:
-                self.pty_open = False
+            if self.status is not None and self.pty_open:
+                if self.holding():
+                    # The program's last words wait in the pty: the grace starts
+                    # when we read again.
+                    self.exit_deadline = now + EXIT_GRACE
+                elif now >= self.exit_deadline:
+                    self.pty_open = False
             if not events and self.view_behind():
                 self.view.step(self.ring)
             self.check_timers()
@@ -198,11 +213,14 @@ class Master:
     def timeout(self) -> int:
         """Milliseconds the loop may sleep: until the next thing to check."""
         waits = []
-        if self.status is not None and self.pty_open:
+        holding = self.holding()
+        if self.status is not None and self.pty_open and not holding:
             waits.append(self.exit_deadline - time.monotonic())
         if self.view_behind():
             waits.append(IDLE)
-        if self.holding():
+        if holding and self.hold_since is not None:
+            waits.append(self.hold_since + self.hold_for - time.monotonic())
+        elif holding:
             assert self.rw is not None
             waits.append(self.rw.progress + STALL - time.monotonic())
         if self.rw is not None and self.rw.escape_at is not None:
@@ -318,7 +336,10 @@ class Master:
             rw.exit_sent = True  # the resuming client learns it for certain
             rw.blob += resume.encode_exit(self.status)
             datapath.deliver(self, rw)
-            return
+            if rw.backlog(self.ring) or self.rw is not rw:
+                return
+            # Said: end now.  (Its frames are read to the end, so waiting a turn
+            # could meet the client's goodbye first and leave us waiting for it.)
         for conn in self.attached():
             conn.send({"t": "exited", "code": self.status})
             clients.detach(self, conn, notify=None)
@@ -334,12 +355,53 @@ class Master:
         return conn.attached and not conn.held and not (conn.writer and self.stopped)
 
     def holding(self) -> bool:
-        """Whether the read-write terminal is holding the program back."""
+        """Whether the read-write terminal, or a resuming client, holds the program back."""
+        room = self.resume_room()
+        if room is not None and room <= 0:
+            if self.hold_since is None:
+                self.hold_since = time.monotonic()
+            return True
         rw = self.rw
         return (
             rw is not None and self.live(rw) and rw.backlog(self.ring) >= HIGH_WATER
             and time.monotonic() - rw.progress < STALL
         )
+
+    def resume_room(self) -> int | None:
+        """Output that may still be read before the resuming client's would be lost.
+
+        None when no resuming client holds the program: there is none, its
+        hold is off (0) or has run out, or there is no replay buffer.
+        """
+        if self.resumer is None or self.hold_for <= 0 or self.replay <= 0:
+            return None
+        if self.hold_since is not None and time.monotonic() - self.hold_since >= self.hold_for:
+            if self.resumer is not None:
+                self.log(f"held the program {self.hold_for:g} s; it runs free again")
+                self.resumer = None  # until the client comes back (it is then told)
+            return None
+        return self.replay - (self.ring.end - self.acked)
+
+    def writer_attached(self, conn: Conn, hold_for: object) -> None:
+        """A new read-write connection: a resuming client is expected back after it."""
+        self.hold_since = None
+        if not conn.framed:
+            self.resumer = None  # a terminal: it is repainted, nothing is held for it
+            return
+        self.resumer, self.acked = conn.token, conn.offset
+        # A client that says no hold (or cannot acknowledge) holds nothing.
+        seconds = hold_for if isinstance(hold_for, (int, float)) else 0.0
+        self.hold_for = float(seconds) if 0 <= seconds < 1e9 else 0.0  # (nan, inf: no)
+
+    def acknowledged(self, conn: Conn, offset: int) -> None:
+        """The resuming client has the output before ``offset``: that much is free."""
+        if conn is not self.rw or not conn.framed:
+            return
+        self.acked = max(self.acked, min(offset, conn.offset))
+        if self.ring.end - self.acked < self.replay:
+            # Caught up (after a repaint, even after its hold ran out): hold again.
+            self.hold_since = None
+            self.resumer = conn.token
 
     def want(self, fd: int, events: int) -> None:
         if fd < 0:
@@ -377,7 +439,9 @@ class Master:
             due = self.live(conn) and conn.backlog(self.ring) > 0
             reading = not conn.input_eof and self.live(conn)
             if conn.writer:
-                reading = reading and len(self.inbuf) < INPUT_LIMIT and self.status is None
+                # A resuming client's frames are read to the end: its acks free output.
+                reading = (reading and len(self.inbuf) < INPUT_LIMIT
+                           and (self.status is None or conn.framed))
             if conn.framed and len(conn.blob) >= REPLY_LIMIT:
                 # Pings and data it sends are answered in frames it must read
                 # first: one that never reads is not heard, not queued for.

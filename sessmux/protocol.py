@@ -133,6 +133,11 @@ def _optional(checker: Callable[[object], bool]) -> Callable[[object], bool]:
     return lambda value: value is None or checker(value)
 
 
+def _seconds(value: object) -> bool:
+    """A time span: a finite number of seconds, 0 to a billion (NaN and inf are not)."""
+    return type(value) in (int, float) and 0 <= value <= 1e9  # type: ignore[operator]
+
+
 def _flag(value: object) -> bool:
     return value is None or type(value) is bool
 
@@ -157,6 +162,7 @@ REQUESTS: dict[str, dict[str, Callable[[object], bool]]] = {
         "token": _optional(_string(64)),
         "remote": _optional(_string(1024)),  # clipped to 256 characters for display
         "detach_key": _optional(_integer(0, 255)),
+        "hold_for": _optional(_seconds),  # how long a resuming client's output may hold
     },
 }
 

@@ -181,9 +181,13 @@ def on_attach(master: Master, conn: Conn, msg: protocol.Message) -> None:
         master.disconnected_at = None
         master.entry.connected(conn.remote)
         if msg.get("rows") and msg.get("cols"):
-            master.resize(msg["rows"], msg["cols"], force=True)
+            # A byte-exact resume owes the program no redraw: no forced SIGWINCH.
+            exact = conn.framed and isinstance(msg.get("offset"), int)
+            master.resize(msg["rows"], msg["cols"], force=not exact)
     reply = {"t": "attached", "name": master.name, "input": master.input_offset}
     reply.update(_initial_output(master, conn, msg))
+    if writer:
+        master.writer_attached(conn, msg.get("hold_for"))
     if conn.framed:
         # The server's hello, then (if it was behind) the repaint, then data.
         hello = resume.encode_hello(id=master.name, recv=conn.inbox.received,

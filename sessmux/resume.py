@@ -11,17 +11,25 @@ type  name       payload
 ====  =========  ==========================================================
 H     hello      JSON: ``v`` (version), ``id`` (session), ``token`` (the
                  client), ``recv`` (bytes of the peer's stream received);
+                 the client's may say ``acks`` (it acknowledges output, so
+                 the server may hold the program for it) and ``hold`` (for
+                 how many seconds at most, instead of the server's own);
                  the server's hello also says ``offset`` (where its data
                  starts), ``end`` (output written so far: the difference is
                  replayed) and ``behind`` when ``recv`` had left its buffer
                  (a repaint follows, output was skipped)
 D     data       8-byte offset, then bytes of the stream from that offset
-A     ack        8-byte offset: everything before it has arrived
+A     ack        8-byte offset: everything before it has arrived (the server
+                 acknowledges keys; a client that said ``acks`` acknowledges
+                 output, which the server keeps, holding the program while
+                 its buffer is full of it, until its hold time runs out)
 P     ping       8 bytes, echoed back in a pong
 Q     pong       the ping's 8 bytes
 W     winsize    rows, cols (2 bytes each)
 R     repaint    8-byte offset, then bytes that redraw the screen; they stand
                  outside the numbered stream, which goes on from that offset
+                 (from the client, a request: empty for the whole screen,
+                 ``bottom`` for its bottom line only)
 X     exit       4-byte signed exit status of the session's program
 E     error      UTF-8 text; the sender closes the link
 ====  =========  ==========================================================

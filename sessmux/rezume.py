@@ -7,6 +7,12 @@ when the link dies starts ssh again and resynchronises byte-exactly: the
 server resends the output we missed, we resend the keys it missed (typed
 during the outage too, up to the key buffer).  The terminal is raw while
 we run and given back on every exit path.
+
+While the link is down the user sees so (:mod:`sessmux.outage`) without
+anything of the session's output being touched: when contact returns the
+replay lands on the screen the session left, and no byte is shown twice.
+Output is acknowledged as it arrives, so the host keeps what we have not
+got and holds the program, rather than drop it, while we are away.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sessmux import resume
+from sessmux import outage, resume
 from sessmux.ring import Ring
 from sessmux.ttyio import TerminalGuard, get_winsize
 
@@ -42,6 +48,7 @@ class Settings:
     interval: float = 5.0  # keepalive interval, seconds
     count: int = 3  # keepalives missed before the link counts as dead
     give_up: float = 0.0  # seconds of outage before giving up (0: never)
+    hold: float | None = None  # seconds the host may hold the program for us (None: its own)
     manual: bool = False  # reconnect on a key press only
     host: str = ""
     extra: dict[str, object] = field(default_factory=dict)
@@ -120,11 +127,15 @@ class Client:
         self.s = settings
         self.stdin, self.stdout = stdin, stdout
         self.keys = Ring(settings.buffer)  # keys sent, until the server has them
-        self.output = resume.Inbox()
+        self.inbox = resume.Inbox()  # the session's output, by offset
         self.fresh = True  # first contact: the server repaints rather than replays
         self.outage: float | None = None
         self.attempts = 0
-        self.shown = False  # the outage status line is on the screen
+        self.shown = ""  # the outage display up: "overlay", "line" (or nothing)
+        self.screens = outage.Screens()  # which screen the session is on
+        self.tail = b""  # output cut inside a sequence: written with what follows
+        self.repaint_at: int | None = None  # after the replay: the status line's screen
+        self.acked = 0  # output acknowledged to the host
         self.retry_now = False
         self.escape = "start"  # ssh-like escapes: after Enter, "~" is special
         self.wake_r, self.wake_w = os.pipe()
@@ -147,11 +158,38 @@ class Client:
                 continue
             view = view[n:]
 
-    def status(self, text: str) -> None:
-        """One line at the bottom of the screen, put back by a repaint on resync."""
-        rows = (get_winsize(self.stdout) or (24, 80))[0]
-        self.write(b"\x1b7\x1b[%d;1H\x1b[0;7m\x1b[2K%s\x1b[0m\x1b8" % (rows, text.encode()))
-        self.shown = True
+    def show_output(self, data: bytes) -> None:
+        """The session's bytes to the terminal, up to the last whole sequence."""
+        data = self.tail + data
+        n = outage.complete(data)
+        if len(data) - n > 4096:
+            n = len(data)  # a string that never ends: no cue is worth holding it back
+        self.tail = data[n:]
+        if n:
+            self.write(data[:n])
+            self.screens.feed(data[:n])
+
+    def status(self, lines: list[str]) -> None:
+        """The outage display: an overlay the terminal takes away, or the bottom line."""
+        rows, cols = get_winsize(self.stdout) or (24, 80)
+        if self.screens.alternate or self.shown == "line":
+            # A full-screen program: no other screen to borrow; the host repaints it.
+            rest = " ".join([lines[1], "Enter ~ . quits", *lines[3:]])
+            room = max(24, cols - 2 - len(rest))  # a long host name gives way
+            text = lines[0][:room] + " " + rest
+            self.write(outage.bottom_line(text, rows, cols))
+            self.shown = "line"
+            return
+        self.write((outage.ENTER if not self.shown else b"") + outage.overlay(lines, cols))
+        self.shown = "overlay"
+
+    def unshow(self) -> None:
+        """Take the outage display down: the terminal gives the main screen back."""
+        if self.shown == "overlay":
+            self.write(outage.LEAVE)
+        elif self.shown == "line":
+            self.write(outage.LINE_CLEAR)
+        self.shown = ""
 
     def size(self) -> tuple[int, int]:
         return get_winsize(self.stdin) or get_winsize(self.stdout) or (24, 80)
@@ -193,6 +231,8 @@ class Client:
                 link.send(resume.encode_data(offset, bytes(out)))
 
     def suspend(self, guard: TerminalGuard, link: Link | None) -> None:
+        if self.shown == "overlay":
+            self.unshow()  # the shell gets the main screen; the next status puts it back
         guard.restore()
         os.kill(os.getpid(), signal.SIGTSTP)
         guard.raw()
@@ -204,9 +244,10 @@ class Client:
     def connect(self) -> Link:
         link = Link([*self.s.ssh, *self.s.remote])
         rows, cols = self.size()
+        hold = {} if self.s.hold is None else {"hold": self.s.hold}
         link.send(resume.encode_hello(id=self.s.session, token=self.s.token,
-                                      recv=self.output.received, fresh=self.fresh,
-                                      rows=rows, cols=cols))
+                                      recv=self.inbox.received, fresh=self.fresh,
+                                      rows=rows, cols=cols, acks=True, **hold))
         return link
 
     def on_frame(self, link: Link, frame: resume.Frame) -> int | None:
@@ -217,11 +258,15 @@ class Client:
             self.fresh = False
             self.resync(link, hello)
         elif frame.kind == resume.DATA:
-            self.write(self.output.accept(frame.offset, frame.data))
+            self.show_output(self.inbox.accept(frame.offset, frame.data))
+            self.replayed_to(link)
         elif frame.kind == resume.REPAINT:
-            self.output.received = frame.offset
+            if frame.offset != self.inbox.received:
+                self.tail = b""  # output was skipped: its cut sequence ends nowhere
+            self.inbox.received = frame.offset
             self.write(frame.data)
-            self.shown = False
+            self.screens.feed(frame.data)
+            self.repaint_at = None
         elif frame.kind == resume.EXIT:
             return resume.exit_status(frame)
         elif frame.kind == resume.ERROR:
@@ -229,7 +274,7 @@ class Client:
         return None
 
     def resync(self, link: Link, hello: dict[str, object]) -> None:
-        """Send the keys the server lacks; get the status line off the screen."""
+        """Send the keys the server lacks; take the outage display down before the replay."""
         have = hello.get("recv", 0)
         assert isinstance(have, int)
         missing = self.keys.since(have)
@@ -250,10 +295,27 @@ class Client:
         if hello.get("behind"):
             self.note = "the outage was longer than the host's buffer: some output was skipped"
         link.send(resume.encode_winsize(*self.size()))
-        if self.shown:
-            link.send(resume.encode_repaint(0, b""))  # a fresh screen, without our line
+        if self.shown == "line" and not hello.get("behind"):
+            # Our line covered part of a full-screen program's screen: once the
+            # replay is in, that screen is repainted if the session is still on it.
+            self.repaint_at = end if isinstance(end, int) else self.inbox.received
+        self.unshow()
         self.outage = None
         self.attempts = 0
+        self.replayed_to(link)
+
+    def replayed_to(self, link: Link) -> None:
+        """After the replay: the repaint our bottom line needs, if its screen is still up."""
+        if self.repaint_at is not None and self.inbox.received >= self.repaint_at:
+            self.repaint_at = None
+            if self.screens.alternate:
+                link.send(resume.encode_repaint(0, b"bottom"))  # only what it covered
+
+    def acknowledge(self, link: Link) -> None:
+        """Tell the host what arrived: it may let that go, and the program on."""
+        if self.inbox.received > self.acked and link.hello is not None:
+            self.acked = self.inbox.received
+            link.send(resume.encode_ack(self.acked))
 
     note = ""
 
@@ -273,8 +335,9 @@ class Client:
                 try:
                     return self.loop(g)
                 finally:
-                    if self.shown:
-                        self.write(b"\x1b7\x1b[999;1H\x1b[2K\x1b8")
+                    self.unshow()
+                    if self.tail:
+                        self.write(self.tail)  # the session's last bytes, whole or not
         finally:
             signal.set_wakeup_fd(old_wakeup)
             signal.signal(signal.SIGWINCH, old)
@@ -349,10 +412,11 @@ class Client:
         """The status line of an outage: how long, which attempt, what now."""
         assert self.outage is not None
         lost = time.monotonic() - (self.lost_contact or self.outage)  # since the last word
-        hint = (self.last_error.splitlines() or [""])[-1][:40]
-        self.status(f"rezume: no contact with {self.s.host} for {int(lost)}s, "
-                    f"attempt {max(1, self.attempts)}, {how}; Enter ~ . quits"
-                    + (f" ({hint})" if hint else ""))
+        hint = outage.printable((self.last_error.splitlines() or [""])[-1][:60])
+        self.status([f"rezume: no contact with {self.s.host}",
+                     f"for {int(lost)}s, attempt {max(1, self.attempts)}, {how};",
+                     "Enter ~ . quits; keys typed now are sent when contact returns.",
+                     *([f"({hint})"] if hint else [])])
 
     def serve(self, link: Link, guard: TerminalGuard) -> int | None:
         """Relay until the session ends (its status) or the link dies (None)."""
@@ -399,6 +463,7 @@ class Client:
                         code = self.on_frame(link, frame)
                         if code is not None:
                             return code
+                    self.acknowledge(link)
                 except resume.ResumeError as e:
                     link.send(resume.encode(resume.ERROR, str(e).encode()))
                     raise Quit(2, f"protocol error: {e}") from None

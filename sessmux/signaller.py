@@ -124,6 +124,7 @@ class Signaller:
         }
         if self.resume is not None:
             msg.update(framed=True, token=self.resume.get("token"),
+                       hold_for=self.resume.get("hold_for"),
                        rows=self.resume.get("rows", 0), cols=self.resume.get("cols", 0))
             if not self.resume.get("fresh"):
                 msg["offset"] = self.resume.get("recv", 0)

@@ -60,4 +60,7 @@ def test_sessmux_has_a_number_everywhere(smoke: dict[str, object]) -> None:
             continue  # a private sshd needs root; as root it must have run
         assert "sessmux" in peers, (table["key"], skipped.get("sessmux"))
         median = peers["sessmux"]["median"]
+        if table["key"] in ("rezume_soak_lost", "rezume_soak_twice"):
+            assert median == 0, (table["key"], median)  # counts of lines: none, exactly
+            continue
         assert isinstance(median, float | int) and median > 0, (table["key"], median)

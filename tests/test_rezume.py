@@ -8,6 +8,12 @@ link is cut (both ways, as a dropped network once noticed) or black-holed
 (packets lost, no reset: only keepalives notice).  Every process started
 is killed by pid at the end.
 
+The checks compare the raw bytes rezume wrote to its terminal with the
+bytes the program wrote, at default settings.  The only bytes taken out
+are rezume's own status sequences, matched exactly
+(tests/rezume_support.py), and each test asserts that none of the
+session's output was among them.
+
 Without sshd or root the SSH tests are skipped; the bad-input tests on a
 pipe run everywhere.
 """
@@ -32,30 +38,18 @@ import psutil
 import pytest
 import sshd
 from faultproxy import FaultProxy
+from rezume_support import SOAK_LINE, SOAK_PROGRAM, count_overlays, own_status, soak_lines
 from terminal import ROOT, Capture, Terminal, base_env, kill_sessions, statuses, wait_until
+from tmuxterm import TMUX, TmuxTerminal
 from users import ensure_user, python_for, world_copy
 
-from sessmux import resume
+from sessmux import outage, resume
 
 USER = "sessmux-rz"  # our own login user: other files' cleanups never touch it
 USER_HOME = Path("/var/tmp/sessmux-rz-home")  # fixed: runs side by side never change it
 KEEPALIVE = 0.5  # seconds; three missed ones declare the link dead
 REZUME_DEADLINE = 40.0
 
-# What rezume itself writes between the session's bytes: the outage status
-# line (cursor saved, bottom line, reverse video, cursor restored), its
-# removal at exit, and the repaint the server sends on resync, which starts
-# by hiding the cursor and ends by showing it again.
-STATUS_LINE = re.compile(rb"\x1b7\x1b\[\d+;1H\x1b\[0;7m\x1b\[2K(rezume: [^\x1b]*)\x1b\[0m\x1b8")
-STATUS_CLEAR = re.compile(rb"\x1b7\x1b\[999;1H\x1b\[2K\x1b8")
-REPAINT = re.compile(rb"\x1b\[\?25l\x1b\[\?1049l.*?\x1b\[\?25h", re.DOTALL)
-
-
-def session_bytes(captured: bytes) -> bytes:
-    """What the terminal got, without rezume's own status lines and repaints."""
-    for pattern in (REPAINT, STATUS_LINE, STATUS_CLEAR):
-        captured = pattern.sub(b"", captured)
-    return captured
 
 
 
@@ -182,7 +176,7 @@ def remote(tmp_path: Path) -> Iterator[Remote]:
 
 def rezume_exit(term: Terminal) -> int:
     """Wait for rezume to end; its exit status, as the shell saw it."""
-    term.expect(r"\$ ", timeout=REZUME_DEADLINE)
+    term.expect(r"\n\$ ", timeout=REZUME_DEADLINE)  # the local shell's (not bash-5.2$)
     m = re.search(r"rc=(\d+)", term.run("echo rc=$?"))
     assert m, term.text[-500:]
     return int(m.group(1))
@@ -220,75 +214,28 @@ def test_sleep_then_cut_shows_done_exactly_once(remote: Remote) -> None:
     term = remote.terminal()
     term.line(remote.rezume("--id", "sleepy", remote.host, "bash", "--norc", "--noprofile"))
     wait_resynced(remote, term, "hello-there")
+    done = remote.top / "home" / "done"
     term.mark()
-    term.line("sleep 5; echo DO''NE")
-    term.expect(r"sleep 5; echo DO''NE")  # the shell has the line: now cut the network
+    term.line(f"sleep 5; echo DO''NE; touch {done}")
+    term.expect(r"sleep 5; echo DO''NE")  # the shell has the line: now the network goes
     remote.proxy.cut()
-    term.expect("rezume: no contact with", timeout=REZUME_DEADLINE)  # the status line
+    remote.proxy.blackhole(True)  # ... and stays away until DONE has been printed
+    term.expect("rezume: no contact with", timeout=REZUME_DEADLINE)  # the outage display
+    wait_until(done.exists, timeout=REZUME_DEADLINE, what="DONE printed on the host")
+    remote.proxy.blackhole(False)
     term.expect("DONE", timeout=REZUME_DEADLINE)
     wait_resynced(remote, term, "after-sleep")
     term.drain(0.5)
-    # The session's own bytes (not the repaint that took the status line away):
-    # DONE exactly once -- neither lost with the link nor replayed twice.
-    assert session_bytes(term.buffer).count(b"DONE") == 1
+    # The raw bytes rezume wrote: DONE exactly once -- neither lost with the
+    # link nor written again by a repaint.
+    assert term.buffer.count(b"DONE") == 1
+    shown, removed = own_status(term.buffer)
+    assert removed and not any(b"DONE" in r or b"hello" in r for r in removed)
     term.line("exit 4")
     assert rezume_exit(term) == 4
 
 
 # -- the exactness soak ------------------------------------------------------------
-
-SOAK_PROGRAM = r'''
-"""Numbered, checksummed lines at full speed; every key received is recorded.
-
-argv: total bytes of lines, output copy, keys file.  The pty is raw, so the
-bytes written are the bytes the terminal should get.  Each read of keys adds
-a line "<rx N>" (N: key bytes so far), so the test sees when keys arrive.
-Keys end at ^D; then, all lines written, END-SOAK and exit 3.
-"""
-import os, random, select, sys, tty, zlib
-
-total, out_path, keys_path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-tty.setraw(0)
-rng = random.Random(20)
-table = bytes(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"[i % 64]
-              for i in range(256))
-copy, keys = open(out_path, "wb"), open(keys_path, "wb")
-pending = bytearray(b"BEGIN-SOAK\n")
-made = number = received = 0
-keys_done = False
-os.set_blocking(1, False)  # the same open file as 0: reads only after select
-while True:
-    while made < total and len(pending) < 1 << 16:
-        body = rng.randbytes(rng.randint(10, 150)).translate(table)
-        line = b"%08d %s %08x\n" % (number, body, zlib.crc32(body))
-        pending += line
-        made += len(line)
-        number += 1
-    if not pending and made >= total and keys_done:
-        break
-    ready, writable, _ = select.select([0], [1] if pending else [], [])
-    if ready:
-        data = os.read(0, 4096)
-        if b"\x04" in data:
-            data, keys_done = data[: data.index(b"\x04")], True
-        keys.write(data)
-        keys.flush()
-        received += len(data)
-        pending += b"<rx %d>\n" % received
-    if writable:
-        try:
-            n = os.write(1, pending)
-        except BlockingIOError:
-            continue
-        copy.write(pending[:n])
-        del pending[:n]
-os.set_blocking(1, True)
-os.write(1, b"END-SOAK\n")
-copy.write(b"END-SOAK\n")
-copy.close()
-keys.close()
-sys.exit(3)
-'''
 
 SOAK_BYTES = 20 * 1000 * 1000
 SOAK_KEYS = 2000
@@ -297,16 +244,17 @@ KEY_ALPHABET = (b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
                 b" !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}\r\t\x7f\x01\x1b")  # no ~ (escape), no ^D
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(420)
 def test_soak_output_and_keys_are_exact_through_cuts_and_black_holes(
         remote: Remote) -> None:
     rng = random.Random(2026)
     program = remote.script("soak.py", SOAK_PROGRAM)
-    copy, keys_file = remote.top / "home" / "soak.out", remote.top / "home" / "soak.keys"
+    home = remote.top / "home"
+    copy, keys_file, waits = home / "soak.out", home / "soak.keys", home / "soak.waits"
     term = remote.terminal()
-    # The replay buffer holds the whole run: nothing may be skipped here.
+    # Default settings: the host's 256 KiB replay buffer, its default hold.
     line = remote.rezume(remote.host, remote.python, str(program), str(SOAK_BYTES), str(copy),
-                         str(keys_file), sessmux=("-b", "32m"))
+                         str(keys_file), str(waits))
     term.line(f"REZUME_STATS=1 {line}")
     cap = Capture(term, REZUME_DEADLINE)
     begin = cap.wait_for(b"BEGIN-SOAK\n", 0, "the soak program")
@@ -339,7 +287,7 @@ def test_soak_output_and_keys_are_exact_through_cuts_and_black_holes(
         else:
             remote.proxy.blackhole(True)
         type_some(rng.randint(0, per_fault // 2))  # typed during the outage
-        cap.wait_for(b"rezume: no contact with", mark, "the status line")
+        cap.wait_for(b"rezume: no contact with", mark, "the outage display")
         if kind == "blackhole":
             remote.proxy.blackhole(False)
         type_some(per_fault - per_fault // 2)
@@ -356,21 +304,137 @@ def test_soak_output_and_keys_are_exact_through_cuts_and_black_holes(
     term.cursor = len(bytes(cap.data[:stats_at]).decode("utf-8", "replace"))
     assert rezume_exit(term) == 3
 
-    shown = session_bytes(bytes(cap.data[begin : end + len(b"END-SOAK\n")]))
+    raw = bytes(cap.data[begin : end + len(b"END-SOAK\n")])
+    shown, removed = own_status(raw)
     wrote = copy.read_bytes()
     assert len(wrote) > SOAK_BYTES
+    for r in removed:  # rezume's own sequences only: no line, no key report
+        assert not SOAK_LINE.search(r) and b"<rx" not in r, r
     if shown != wrote:
-        at = next(i for i, (a, b) in enumerate(zip(shown, wrote, strict=False)) if a != b)
-        pytest.fail(f"output differs at byte {at} of {len(wrote)} (shown {len(shown)}):\n"
+        _, lost_lines, twice = soak_lines(shown)
+        at = next((i for i, (a, b) in enumerate(zip(shown, wrote, strict=False)) if a != b),
+                  min(len(shown), len(wrote)))
+        pytest.fail(f"output differs at byte {at} of {len(wrote)} (shown {len(shown)}; "
+                    f"{lost_lines} lines lost, {twice} twice):\n"
                     f"shown {shown[at - 80 : at + 80]!r}\nwrote {wrote[at - 80 : at + 80]!r}")
     assert keys_file.read_bytes() == keys, "the program did not get exactly the typed keys"
-    assert len(STATUS_LINE.findall(bytes(cap.data))) >= SOAK_FAULTS  # every fault was felt
+    assert count_overlays(raw) >= SOAK_FAULTS  # every fault was felt, and shown
     m = re.search(r"(\d+) resyncs, (\d+) bytes replayed", stats)
     assert m and int(m.group(1)) >= SOAK_FAULTS, stats
     print(f"\nsoak: {len(wrote)} bytes, {SOAK_KEYS} keys, {len(kinds)} faults "
           f"({kinds.count('cut')} cuts, {kinds.count('blackhole')} black holes); "
-          f"{stats}; longest recovery seen by the test {max(recoveries):.2f} s "
+          f"{stats}; longest hold {waits.read_text().strip()} s; "
+          f"longest recovery seen by the test {max(recoveries):.2f} s "
           f"(median {sorted(recoveries)[len(recoveries) // 2]:.2f} s)")
+
+
+# -- steady output through a black hole ---------------------------------------------
+
+STEADY_PROGRAM = r'''
+import os, sys, time, tty
+tty.setraw(0)
+copy = open(sys.argv[1], "wb")
+def out(data):
+    os.write(1, data)
+    copy.write(data)
+    copy.flush()
+out(b"BEGIN-STEADY\n")
+for i in range(int(sys.argv[2])):
+    out(b"steady line %05d\n" % i)
+    time.sleep(0.02)  # 50 lines a second
+out(b"END-STEADY\n")
+'''
+
+
+def test_steady_output_through_a_10s_black_hole_is_written_once(remote: Remote) -> None:
+    program = remote.script("steady.py", STEADY_PROGRAM)
+    copy = remote.top / "home" / "steady.out"
+    term = remote.terminal()
+    term.line(remote.rezume(remote.host, remote.python, str(program), str(copy), "1500"))
+    cap = Capture(term, REZUME_DEADLINE)
+    begin = cap.wait_for(b"BEGIN-STEADY\n", 0, "the program")
+    cap.wait_for(b"steady line 00100\n", begin, "a hundred lines")
+    mark = len(cap.data)
+    remote.proxy.blackhole(True)
+    cap.wait_for(b"rezume: no contact with", mark, "the outage display")
+    hole_end = time.monotonic() + 10.0  # the outage this test is about: 10 s of nothing
+    while time.monotonic() < hole_end:
+        cap.pump(0.1)
+    remote.proxy.blackhole(False)
+    end = cap.wait_for(b"END-STEADY\n", mark, "the end of the output", timeout=90)
+    raw = bytes(cap.data[begin : end + len(b"END-STEADY\n")])
+    shown, removed = own_status(raw)
+    assert removed and not any(b"steady" in r for r in removed)
+    assert raw.count(b"steady line 00090\n") == 1  # on the screen when the link went
+    assert shown == copy.read_bytes()  # every line once, in order: nothing written twice
+
+
+# -- what a real terminal (tmux) ends up with --------------------------------------
+
+
+@pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+def test_in_tmux_an_outage_leaves_screen_and_scrollback_as_if_nothing_happened(
+        remote: Remote, tmp_path: Path) -> None:
+    t = TmuxTerminal(remote.env, tmp_path, name="rz")
+    try:
+        t.line(remote.rezume(remote.host, "bash", "--norc", "--noprofile"))
+        t.wait_for(r"bash-[\d.]+\$", timeout=REZUME_DEADLINE)
+        t.line("seq -f before-%02g 1 40")
+        t.wait_for(r"^before-40$", timeout=REZUME_DEADLINE)
+        done = remote.top / "home" / "done"
+        t.line(f"sleep 3; seq -f during-%02g 1 30; touch {done}")
+        t.wait_for(r"sleep 3; seq", timeout=REZUME_DEADLINE)
+        remote.proxy.cut()
+        remote.proxy.blackhole(True)  # down until the output is all on the host
+        t.wait_for("rezume: no contact with", timeout=REZUME_DEADLINE)
+        wait_until(done.exists, timeout=REZUME_DEADLINE, what="the output during the outage")
+        remote.proxy.blackhole(False)
+        t.wait_for(r"^during-30$", timeout=REZUME_DEADLINE)
+        t.line("echo resumed-$((6*7))")
+        t.wait_for(r"^resumed-42$", timeout=REZUME_DEADLINE)
+        lines = t.history().splitlines()
+        # Scrollback and screen together: every line once, in order, and
+        # nothing of rezume's display left behind.
+        want = [f"before-{i:02d}" for i in range(1, 41)] + [f"during-{i:02d}" for i in range(1, 31)]
+        assert [line for line in lines if line in want] == want
+        assert not any("rezume:" in line for line in lines)
+        t.line("exit 0")
+        t.wait_for(r"^\$\s*$", timeout=REZUME_DEADLINE)
+    finally:
+        _kill_tree(t.pid)
+        t.close()
+
+
+VI_TEXT = "".join(f"vi line {i:02d}\n" for i in range(1, 61))
+
+
+@pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+@pytest.mark.skipif(shutil.which("vim") is None, reason="vim is not installed")
+def test_in_tmux_a_full_screen_program_is_right_after_an_outage(
+        remote: Remote, tmp_path: Path) -> None:
+    text = remote.script("vi.txt", VI_TEXT)
+    t = TmuxTerminal(remote.env, tmp_path, name="vi")
+    try:
+        t.line(remote.rezume(remote.host, "vim", "-u", "NONE", "-n", str(text)))
+        t.wait_for(r"vi line 20", timeout=REZUME_DEADLINE)
+        t.keys("40G")  # scrolled: the screen is vim's own, not the file's start
+        t.wait_for(r"vi line 40", timeout=REZUME_DEADLINE)
+        before = t.screen()
+        remote.proxy.cut()
+        remote.proxy.blackhole(True)
+        t.wait_for("rezume: no contact with", timeout=REZUME_DEADLINE)  # the bottom line
+        remote.proxy.blackhole(False)
+        try:
+            wait_until(lambda: t.screen() == before, timeout=REZUME_DEADLINE)
+        except AssertionError:
+            raise AssertionError(f"vim's screen was:\n{before}\nand is:\n{t.screen()}") from None
+        t.keys(":q!", "Enter")
+        t.wait_for(r"^\$\s*$", timeout=REZUME_DEADLINE)
+        # Back on the main screen: what was there before vim, and no status.
+        assert "rezume:" not in t.history()
+    finally:
+        _kill_tree(t.pid)
+        t.close()
 
 
 # -- a black hole, a closed client, a long outage ----------------------------------------
@@ -446,28 +510,69 @@ def test_a_half_dead_old_client_is_taken_over_at_once(remote: Remote) -> None:
     assert rezume_exit(second) == 0
 
 
-def test_an_outage_longer_than_the_buffer_says_output_was_skipped(remote: Remote) -> None:
+def test_the_hold_ends_and_then_output_is_skipped_and_said(remote: Remote) -> None:
     term = remote.terminal()
     # --manual: the outage lasts until Enter, however fast the network comes back.
+    # A 4 KB buffer and a hold of 2 s: the program waits 2 s for us, then runs on.
     term.line(remote.rezume("--manual", remote.host, "bash", "--norc", "--noprofile",
-                            sessmux=("-b", "4k")))
+                            sessmux=("-b", "4k", "-H", "2")))
     wait_resynced(remote, term, "small-buffer")
     done = remote.top / "home" / "done"
-    term.line(f"sleep 1; seq 1 5000; echo last-$((7*7)); touch {done}")
+    term.line(f"sleep 1; seq 1 50000; echo last-$((7*7)); touch {done}")
     term.expect(r"echo last-\$", timeout=REZUME_DEADLINE)
     remote.proxy.cut()
     term.expect("press Enter to reconnect", timeout=REZUME_DEADLINE)
-    wait_until(done.exists, timeout=REZUME_DEADLINE, what="the output (~24 KB > 4 KB)")
+    wait_until(done.exists, timeout=REZUME_DEADLINE, what="the output (~290 KB > 4 KB)")
     term.mark()
     term.send("\r")
     term.expect(r"last-49[\s\S]*?bash-[\d.]+\$", timeout=REZUME_DEADLINE)  # the repaint
     # The right screen: the end of seq, last-49 and the prompt; the middle was skipped.
     shown = term.text[term.cursor - 600 : term.cursor]
-    assert "5000" in shown and "4999" in shown
-    assert b"1000\r\n" not in session_bytes(term.buffer)
+    assert "50000" in shown and "49999" in shown
+    assert b"20000\r\n" not in own_status(term.buffer)[0]
     term.line("exit 0")
     assert rezume_exit(term) == 0
     assert "output was skipped" in term.text  # said at exit, on stderr
+
+
+def test_a_held_program_waits_for_the_client_and_nothing_is_skipped(remote: Remote) -> None:
+    term = remote.terminal()
+    # The same 4 KB buffer at the default hold: the program waits for us.
+    term.line(remote.rezume("--manual", remote.host, "bash", "--norc", "--noprofile",
+                            sessmux=("-b", "4k")))
+    wait_resynced(remote, term, "small-buffer")
+    done = remote.top / "home" / "done"
+    term.line(f"sleep 1; seq 1 50000; echo last-$((7*7)); touch {done}")
+    term.expect(r"echo last-\$", timeout=REZUME_DEADLINE)
+    remote.proxy.cut()
+    term.expect("press Enter to reconnect", timeout=REZUME_DEADLINE)
+    # The program is held (~290 KB > 4 KB and what the pty holds) until we are back.
+    wait_until(lambda: _held_in_write(remote.user.pw_uid, "seq"), timeout=REZUME_DEADLINE,
+               what="seq to wait on its terminal")
+    assert not done.exists()
+    term.mark()
+    term.send("\r")
+    term.expect(r"last-49", timeout=REZUME_DEADLINE)
+    wait_resynced(remote, term, "all-there")
+    shown, _ = own_status(term.buffer)
+    numbers = re.findall(rb"(?:^|\r)(\d+)\r$", shown, re.M)
+    assert numbers == [str(i).encode() for i in range(1, 50001)]  # each once, in order
+    term.line("exit 0")
+    assert rezume_exit(term) == 0
+    assert "output was skipped" not in term.text
+
+
+def _held_in_write(uid: int, name: str) -> bool:
+    """Whether a process ``name`` of ``uid`` sleeps in a write to its terminal."""
+    for proc in psutil.process_iter(["name", "uids"]):
+        if proc.info["name"] == name and proc.info["uids"] and proc.info["uids"].real == uid:
+            try:
+                wchan = Path(f"/proc/{proc.pid}/wchan").read_text()
+            except OSError:
+                continue
+            if wchan in ("wait_woken", "n_tty_write"):  # seq only writes
+                return True
+    return False
 
 
 # -- bad input -----------------------------------------------------------------------
@@ -570,8 +675,65 @@ def test_a_corrupt_frame_drops_that_client_and_not_the_session(
         two.kill()
 
 
+@pytest.mark.parametrize("value", ["soon", "-1", "nan", "inf"])
+def test_a_bad_hold_time_is_a_usage_error(env: dict[str, str], sessdir: Path,
+                                          value: str) -> None:
+    for argv in (["sessmux", "-s", "-H", value, "-t", "held", "sh"],
+                 ["rezume", "--hold", value, "somehost"]):
+        result = subprocess.run([str(ROOT / "bin" / argv[0]), *argv[1:]], env=env,
+                                stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+        assert result.returncode == 1, argv
+        assert result.stderr.startswith(f"{argv[0]}: fatal: ".encode()), result.stderr
+        assert b"hold time" in result.stderr and b"Traceback" not in result.stderr
+    assert not sessdir.exists() or statuses(sessdir) == {}  # nothing was started
+
+
 def test_attach_to_no_such_session_is_exit_17(remote: Remote) -> None:
     term = remote.terminal()
     term.line(remote.rezume("-a", "--id", "nosuch", remote.host))
     term.expect("no session nosuch", timeout=REZUME_DEADLINE)
     assert rezume_exit(term) == 17, term.text
+
+
+# -- the outage display's view of the output stream (pure) ------------------------
+
+
+def test_outage_module_example() -> None:
+    import doctest
+
+    result = doctest.testmod(outage)
+    assert result.attempted and not result.failed
+
+
+@pytest.mark.parametrize("data, held", [
+    (b"plain", b""),
+    (b"x\x1b", b"\x1b"),
+    (b"x\x1b[", b"\x1b["),
+    (b"x\x1b[?104", b"\x1b[?104"),
+    (b"x\x1b[?1049h", b""),
+    (b"x\x1b]0;title", b"\x1b]0;title"),
+    (b"x\x1b]0;title\x07", b""),
+    (b"x\x1bPq#0", b"\x1bPq#0"),
+    (b"x\x1bP#0\x1b\\", b""),
+    (b"x\x1b(", b"\x1b("),
+    (b"x\x1b(B", b""),
+    (b"x\x1b7", b""),
+    ("é".encode()[:1], "é".encode()[:1]),
+    ("aé".encode(), b""),
+    ("a€".encode()[:3], "€".encode()[:2]),
+    ("a😀".encode()[:4], "😀".encode()[:3]),
+    ("a😀".encode(), b""),
+])
+def test_output_is_written_up_to_the_last_whole_sequence(data: bytes, held: bytes) -> None:
+    n = outage.complete(data)
+    assert data[n:] == held
+
+
+def test_the_screen_the_session_is_on_is_followed() -> None:
+    screens = outage.Screens()
+    for data, alternate in [(b"\x1b[?1049h", True), (b"text\x1b[?1049l", False),
+                            (b"\x1b[?1;47h", True), (b"\x1b[?47l", False),
+                            (b"\x1b[?1047h\x1b[?25l", True), (b"\x1b[?2004l", True),
+                            (b"\x1b[?1047l", False)]:
+        screens.feed(data)
+        assert screens.alternate is alternate, data

@@ -29,6 +29,8 @@ ssh options passed through: -p PORT, -i FILE, -o OPTION, -J JUMP, -F FILE,
       --keepalive SECONDS   keepalive interval (default 5)
       --keepalive-count N   keepalives missed before the link is dead (default 3)
       --give-up SECONDS     stop trying after this long without the host (default: never)
+      --hold SECONDS        while rezume is away, output it has not got holds the
+                            program this long at most (default: the host's, 300; 0: never)
       --manual              reconnect only when Enter is pressed
       --sessmux PATH        the sessmux command on HOST (default: sessmux)
 Escapes, after Enter: ~. quit (the session goes on), ~^Z suspend, ~? help.
@@ -66,7 +68,7 @@ def _number(text: str, what: str) -> float:
 
 def _rezume(argv: Sequence[str]) -> int:
     longs = ["attach", "buffer=", "id=", "env-id", "keepalive=", "keepalive-count=",
-             "give-up=", "manual", "sessmux=", "help", "version"]
+             "give-up=", "hold=", "manual", "sessmux=", "help", "version"]
     short = "".join(c + ":" for c in SSH_WITH_ARG) + SSH_FLAGS + "ab:h"
     opts, rest = cli.getopt(argv, short, longs)
     ssh = ["ssh", "-T", "-e", "none"]
@@ -96,6 +98,11 @@ def _rezume(argv: Sequence[str]) -> int:
             settings["count"] = max(1, int(_number(value, "keepalive count")))
         elif opt == "--give-up":
             settings["give_up"] = _number(value, "give-up time")
+        elif opt == "--hold":
+            hold = _number(value, "hold time")
+            if not hold < 1e9:  # nan, inf: JSON has no such numbers
+                raise cli.Usage(f"bad hold time {value!r}")
+            settings["hold"] = hold
         elif opt == "--manual":
             settings["manual"] = True
         elif opt == "--sessmux":

@@ -39,6 +39,8 @@ Options:
   -f, --force              take over a session connected elsewhere
   -r, --read-only          attach as a read-only watcher (^C leaves)
   -s, --sync               resume protocol on stdin/stdout (reserved: see sessmux(1))
+  -H, --hold SECONDS       -s: while the client is away, a full buffer holds the program
+                           this long at most (default 300; 0: never hold)
   -w, --no-utmp            write no login record (utmp)
   -b, --buffer SIZE        replay buffer (bytes, or 64k, 16m; default 256k)
   -x, --orphan-timeout MIN end the session after MIN minutes with no client (0: never)
@@ -53,14 +55,15 @@ Exit status: COMMAND's when it ends while attached; 0 after a detach or -n;
 (-c, -n); 8 socket directory refused; 12 out of descriptors, memory, disk space
 or inodes; 16 connected elsewhere; 17 no session NAME (-a)."""
 
-SHORT = "atcnli:frswb:x:e:g:u:d:o:h"
+SHORT = "atcnli:frswH:b:x:e:g:u:d:o:h"
 _WORDS = {"a": "attach", "t": "attach-or-create", "c": "create", "n": "new-detached",
           "l": "list", "i": "id-var", "f": "force", "r": "read-only", "s": "sync",
-          "w": "no-utmp", "b": "buffer", "x": "orphan-timeout", "e": "detach-key",
+          "w": "no-utmp", "H": "hold", "b": "buffer", "x": "orphan-timeout", "e": "detach-key",
           "g": "shared-dir", "u": "user-dir", "d": "debug", "o": "log", "h": "help"}
 LONG = [word + ("=" if f"{letter}:" in SHORT else "") for letter, word in _WORDS.items()]
 LONG.append("version")
 SHORT_FOR = {"--" + word: "-" + letter for letter, word in _WORDS.items()}
+DEFAULT_HOLD = 300.0  # seconds: a few minutes of a network outage
 ACTIONS = {"-a": "attach", "-t": "attach-or-create", "-c": "create", "-n": "new-detached",
            "-l": "list"}
 
@@ -172,7 +175,15 @@ def _sessmux(argv: Sequence[str]) -> int:
     )
     mode = "ro" if "-r" in flags else "rw"
     key = parse_key(flags["-e"]) if "-e" in flags else None
+    hold = _hold(flags)
     hello = read_client_hello() if "-s" in flags else None
+    if hello is not None:
+        # The client's own choice first (rezume --hold); one that sends no
+        # acknowledgements could never let the program go: it holds nothing.
+        asked = hello.get("hold")
+        if isinstance(asked, (int, float)) and not isinstance(asked, bool) and 0 <= asked < 1e9:
+            hold = asked
+        hello["hold_for"] = hold if hello.get("acks") else 0
     signaller = Signaller(directory, "sessmux", quiet=level == 0, detach_key=key,
                           tell_takeover=True, resume=hello)
     action = actions[0]
@@ -248,6 +259,19 @@ def _buffer(flags: dict[str, str]) -> int:
     from sessmux.commands.sess import parse_size
 
     return parse_size(flags["-b"]) if "-b" in flags else 256 * 1024
+
+
+def _hold(flags: dict[str, str]) -> float:
+    """-H SECONDS: how long a resuming client away may hold the program (DEFAULT_HOLD)."""
+    if "-H" not in flags:
+        return DEFAULT_HOLD
+    try:
+        seconds = float(flags["-H"])
+    except ValueError:
+        raise cli.Usage(f"bad hold time {flags['-H']!r}: seconds, e.g. 300 or 0") from None
+    if not 0 <= seconds < 1e9:
+        raise cli.Usage("the hold time is 0 or more seconds")
+    return seconds
 
 
 def _orphan(flags: dict[str, str]) -> float | None:
