@@ -55,7 +55,7 @@ for cmd in sess disconnect reconnect sessname sesslist sesskill sessmux rezume s
 import sys
 sys.path[:0] = $paths
 from sessmux.commands.$cmd import main
-from sessmux.cli import leave
+from sessmux.commands.cli import leave
 leave(main())
 EOF
     chmod 755 "$bindir/$cmd"

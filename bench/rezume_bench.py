@@ -3,7 +3,7 @@
     python3 -m bench.rezume_bench [--mb N] [--keys N] [--cuts N]
     python3 -m bench --only rezume     (the same, sized like the other measurements)
 
-Starts a private sshd on 127.0.0.1 (tests/sshd.py; needs root), and in
+Starts a private sshd on 127.0.0.1 (tests/support/sshd.py; needs root), and in
 the same run measures, for ``rezume`` and for ``ssh -t``:
 
 * throughput: ``cat`` of a file of N MB to a raw pty, first byte to last;
@@ -42,9 +42,9 @@ from bench.report import Table, render
 from bench.runner import Context
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
-import sshd  # noqa: E402  (a test helper, reused: tests/sshd.py)
+import sshd  # noqa: E402  (a test helper, reused: tests/support/sshd.py)
 from faultproxy import FaultProxy  # noqa: E402
 from rezume_support import SOAK_LINE, SOAK_PROGRAM, own_status, soak_lines  # noqa: E402
 from terminal import Capture, Terminal, base_env  # noqa: E402

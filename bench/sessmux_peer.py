@@ -41,7 +41,7 @@ def sessmux_cmd(command: str, *args: str) -> Argv:
     paths = [str(REPO), *_site_paths()]
     code = (f"import sys; sys.path[:0] = {paths!r}; "
             f"from sessmux.commands.{command} import main; "
-            "from sessmux.cli import leave; leave(main())")
+            "from sessmux.commands.cli import leave; leave(main())")
     return [sys.executable, "-S", "-c", code, *args]
 
 

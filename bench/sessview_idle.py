@@ -28,9 +28,9 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "bin"
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
-from terminal import Terminal  # noqa: E402  (a test helper, reused: tests/terminal.py)
+from terminal import Terminal  # noqa: E402  (a test helper, reused: tests/support/terminal.py)
 
 
 def environment(base: Path) -> dict[str, str]:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+# The helpers (terminal, tmux, users, sshd, the fault proxy) live in
+# tests/support; tests import them by their module names.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 import pytest
 from terminal import Terminal, base_env, kill_by_home, kill_sessions

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from sessmux import cli, client
-from sessmux.errors import SessError
+from sessmux.client import channel
+from sessmux.commands import cli
+from sessmux.core.errors import SessError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def _disconnect(argv: Sequence[str]) -> int:
     if rest:
         raise cli.Usage(f"unexpected argument {rest[0]!r}")
     name = cli.target("disconnect", dict(opts).get("-s"))
-    reply = client.request(cli.tool_dir(), name, {"t": "disconnect"})
+    reply = channel.request(cli.tool_dir(), name, {"t": "disconnect"})
     if reply["t"] == "ok":
         return 0
     if reply.get("msg") == "already disconnected":

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import sys
 
-from sessmux import cli, client, names
-from sessmux.errors import SessError
+from sessmux.client import channel
+from sessmux.commands import cli
+from sessmux.core import names
+from sessmux.core.errors import SessError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,7 +49,7 @@ def _reconnect(argv: Sequence[str]) -> int:
     msg = {"t": "reco", "target": goal, "force": "-f" in flags}
     if "-R" in flags:
         msg["mode"] = "ro"
-    reply = client.request(cli.tool_dir(), name, msg)
+    reply = channel.request(cli.tool_dir(), name, msg)
     if reply["t"] != "ok":
         raise SessError(f"session {name} not connected")
     if goal:

@@ -8,8 +8,9 @@ import shlex
 import sys
 from collections.abc import Sequence
 
-from sessmux import cli, names
-from sessmux.rezume import Client, Quit, Settings
+from sessmux.commands import cli
+from sessmux.core import names
+from sessmux.remote.rezume import Client, Quit, Settings
 
 USAGE = "usage: rezume [options] [user@]host [command [arg ...]]"
 HELP = USAGE + """

@@ -6,15 +6,17 @@ import os
 import sys
 import termios
 
-from sessmux import cli, paths, spawn
-from sessmux.signaller import Signaller, steer
-from sessmux.ttyio import get_winsize
+from sessmux.client.signaller import Signaller, steer
+from sessmux.commands import cli
+from sessmux.master import spawn
+from sessmux.system import paths
+from sessmux.system.ttyio import get_winsize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from sessmux.ttyio import Attrs
+    from sessmux.system.ttyio import Attrs
 
 USAGE = "usage: sess [-qQv] [-d] [-rR] [-f] [-b size] [program [arg ...]]"
 HELP = USAGE + """

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
-from sessmux import cli, client
-from sessmux.errors import SessError
+from sessmux.client import channel
+from sessmux.commands import cli
+from sessmux.core.errors import SessError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def _sesskill(argv: Sequence[str]) -> int:
         raise SessError("-y not specified, so no action taken")
     if name == os.environ.get("PTY") and "-m" not in flags:
         raise SessError("that session is us, and -m not specified, so no action taken")
-    reply = client.request(cli.tool_dir(), name, {"t": "kill"})
+    reply = channel.request(cli.tool_dir(), name, {"t": "kill"})
     if reply["t"] != "ok":
         raise SessError(f"session {name} refuses to die")
     return 0

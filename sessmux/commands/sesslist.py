@@ -5,14 +5,15 @@ from __future__ import annotations
 import sys
 import time
 
-from sessmux import cli, client
-from sessmux.names import visible
+from sessmux.client import channel
+from sessmux.commands import cli
+from sessmux.core.names import visible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from sessmux.protocol import Message
+    from sessmux.core.control_protocol import Message
 
 USAGE = "usage: sesslist"
 HELP = USAGE + """
@@ -63,6 +64,6 @@ def _sesslist(argv: Sequence[str]) -> int:
     directory = cli.listing_dir()
     if directory is None:
         return 0  # a fresh account: no sessions yet
-    for st in client.statuses(directory):
+    for st in channel.statuses(directory):
         print(format_status(st))
     return 0

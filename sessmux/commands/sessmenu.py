@@ -5,7 +5,7 @@ user on fds 0 and 1, and finally execs ``sess``.  With no disconnected
 session it starts a new one at once, silently.  Otherwise it describes
 each (its processes, its long name) and asks which to reconnect to.  On a
 real terminal the question is asked with prompt-toolkit
-(:mod:`sessmux.menu_prompt`); on a dumb terminal, a pipe or a raw network
+(:mod:`sessmux.commands.menu_prompt`); on a dumb terminal, a pipe or a raw network
 connection it reads a byte at a time and does its own echoing, as pty 4.0
 did (:class:`LineEditor`).  Lines end with CR LF, as pty 4.0's do.
 """
@@ -20,13 +20,15 @@ import termios
 from collections.abc import Sequence
 from typing import NoReturn
 
-from sessmux import cli, client, paths, proctable
-from sessmux.errors import SessError
-from sessmux.names import is_valid, visible
+from sessmux.client import channel
+from sessmux.commands import cli
+from sessmux.core.errors import SessError
+from sessmux.core.names import is_valid, visible
+from sessmux.system import paths, proctable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from sessmux.protocol import Message
+    from sessmux.core.control_protocol import Message
 
 USAGE = "usage: sessmenu [--timeout seconds] program [arg ...]"
 HELP = USAGE + """
@@ -87,7 +89,7 @@ class LineEditor:
 
 def disconnected(directory: str | None) -> list[Message]:
     """This user's disconnected sessions, the most recently disconnected last."""
-    found = [st for st in client.statuses(directory) if not st.get("connected")] \
+    found = [st for st in channel.statuses(directory) if not st.get("connected")] \
         if directory else []
     return sorted(found, key=lambda st: (st.get("disconnected_at") or 0, str(st["name"])))
 
@@ -125,7 +127,7 @@ def problem(directory: str | None, name: str) -> str | None:
     """Why ``name`` cannot be reconnected to now, or None if it can."""
     if not is_valid(name):
         return f"{visible(name)} is not a session name."
-    st = next((s for s in client.statuses(directory) if s["name"] == name), None) \
+    st = next((s for s in channel.statuses(directory) if s["name"] == name), None) \
         if directory else None
     if st is None:
         return f"There is no session named {name}."
@@ -191,7 +193,7 @@ def exec_sess(args: list[str], program: list[str]) -> NoReturn:
         if sess:
             os.execv(sess, ["sess", *mode, *args])
         code = ("from sessmux.commands.sess import main; "
-                "from sessmux.cli import leave; leave(main())")
+                "from sessmux.commands.cli import leave; leave(main())")
         os.execv(sys.executable, [sys.executable, "-c", code, *mode, *args])
     except (SessError, OSError) as e:
         # A login must not be lost to a broken session setup: run it bare.
@@ -258,7 +260,7 @@ def _sessmenu(argv: Sequence[str]) -> int:
         lines = question(names)
         write("".join(line + "\r\n" for line in lines[:-1]))
         if fancy():
-            from sessmux import menu_prompt
+            from sessmux.commands import menu_prompt
 
             answer = menu_prompt.ask(lines[-1], names, longnames, timeout)
         else:

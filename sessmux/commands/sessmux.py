@@ -15,10 +15,14 @@ import sys
 import termios
 import time
 
-from sessmux import cli, client, names, paths, spawn
-from sessmux.errors import ELSEWHERE, NO_SESSION, RESOURCES, SessError
-from sessmux.signaller import Signaller, remote_of, steer
-from sessmux.ttyio import get_winsize
+from sessmux.client import channel
+from sessmux.client.signaller import Signaller, remote_of, steer
+from sessmux.commands import cli
+from sessmux.core import names
+from sessmux.core.errors import ELSEWHERE, NO_SESSION, RESOURCES, SessError
+from sessmux.master import spawn
+from sessmux.system import paths
+from sessmux.system.ttyio import get_winsize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -189,7 +193,7 @@ def _sessmux(argv: Sequence[str]) -> int:
     action = actions[0]
     if action in ("attach", "attach-or-create"):
         try:
-            st = client.request(directory, name, {"t": "status"})
+            st = channel.request(directory, name, {"t": "status"})
         except SessError:
             if action == "attach":
                 raise SessError(f"no session {name}", NO_SESSION) from None
@@ -210,7 +214,7 @@ def _sessmux(argv: Sequence[str]) -> int:
 
 def read_client_hello(fd: int = 0) -> dict[str, object]:
     """-s: the resuming client's hello, read byte-exactly (what follows is the master's)."""
-    from sessmux import resume
+    from sessmux.core import resume_protocol
 
     def exactly(n: int) -> bytes:
         data = b""
@@ -221,13 +225,15 @@ def read_client_hello(fd: int = 0) -> dict[str, object]:
             data += chunk
         return data
 
-    kind, size = resume.HEADER.unpack(exactly(resume.HEADER.size))
+    kind, size = resume_protocol.HEADER.unpack(exactly(resume_protocol.HEADER.size))
     try:
-        if kind != resume.HELLO.encode() or size > 65536:
-            raise resume.ResumeError("the client did not open with a hello")
-        return resume.read_hello(resume.Frame(resume.HELLO, exactly(size)))
-    except resume.ResumeError as e:
-        os.write(1, resume.encode(resume.ERROR, str(e).encode()))
+        if kind != resume_protocol.HELLO.encode() or size > 65536:
+            raise resume_protocol.ResumeError("the client did not open with a hello")
+        return resume_protocol.read_hello(
+            resume_protocol.Frame(resume_protocol.HELLO, exactly(size))
+        )
+    except resume_protocol.ResumeError as e:
+        os.write(1, resume_protocol.encode(resume_protocol.ERROR, str(e).encode()))
         raise SessError(f"resume protocol: {e}", 11) from None
 
 
@@ -309,7 +315,7 @@ def list_sessions(flags: dict[str, str], rest: list[str]) -> int:
         except SessError as e:
             raise SessError(e.message) from None
     now = time.time()
-    for st in sorted(client.statuses(directory), key=lambda s: str(s["name"])):
+    for st in sorted(channel.statuses(directory), key=lambda s: str(s["name"])):
         print(format_entry(st, now))
     return 0
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from sessmux import cli, client
-from sessmux.errors import SessError
-from sessmux.names import visible
+from sessmux.client import channel
+from sessmux.commands import cli
+from sessmux.core.errors import SessError
+from sessmux.core.names import visible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,11 +36,11 @@ def _sessname(argv: Sequence[str]) -> int:
     name = cli.target("sessname", dict(opts).get("-s"))
     directory = cli.tool_dir()
     if rest:
-        reply = client.request(directory, name, {"t": "setname", "name": " ".join(rest)})
+        reply = channel.request(directory, name, {"t": "setname", "name": " ".join(rest)})
         if reply["t"] != "ok":
             raise SessError(f"session {name} refuses to change")
         return 0
-    reply = client.request(directory, name, {"t": "status"})
+    reply = channel.request(directory, name, {"t": "status"})
     if reply["t"] != "status":
         raise SessError(f"session {name} is being quiet", level="weird")
     longname = str(reply.get("longname") or "")

@@ -13,9 +13,10 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
-from sessmux import cli, names
-from sessmux.errors import NO_SESSION, TOOL, SessError
-from sessmux.ttyio import get_winsize
+from sessmux.commands import cli
+from sessmux.core import names
+from sessmux.core.errors import NO_SESSION, TOOL, SessError
+from sessmux.system.ttyio import get_winsize
 
 USAGE = "usage: sessview [-e key] [-t [name ...]]"
 HELP = USAGE + """
@@ -84,12 +85,12 @@ def _sessview(argv: Sequence[str]) -> int:
 
         key = parse_key(flags["-e"])
     check_terminal(os.environ)
-    from sessmux import client, paths
+    from sessmux.system import paths
 
     directory = paths.session_dir()  # made if missing: n starts the first session
 
     if wanted:
-        known = set(client.session_names(directory))
+        known = set(paths.session_names(directory))
         for name in wanted:
             if name not in known:
                 raise SessError(f"no session {name}", NO_SESSION)

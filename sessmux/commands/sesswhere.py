@@ -1,6 +1,6 @@
 """``sesswhere``: where each session on this system is connected from.
 
-Does I/O: reads the session registry (:mod:`sessmux.registry`).  pty 4.0
+Does I/O: reads the session registry (:mod:`sessmux.system.registry`).  pty 4.0
 format; the remote end is whatever the session's owner's connection said
 (``SSH_CONNECTION``), so it is shown with control characters made visible
 and must not be trusted for security analysis.
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import sys
 
-from sessmux import cli
+from sessmux.commands import cli
 from sessmux.commands.sesswho import format_date, report
-from sessmux.names import visible
-from sessmux.registry import Record
+from sessmux.core.names import visible
+from sessmux.system.registry import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

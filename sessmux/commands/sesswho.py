@@ -1,6 +1,6 @@
 """``sesswho``: the sessions of every user on this system (pty 4.0 format).
 
-Does I/O: reads the session registry (:mod:`sessmux.registry`) and the
+Does I/O: reads the session registry (:mod:`sessmux.system.registry`) and the
 password database.  Also holds what ``sesswhere`` shares with it.
 """
 
@@ -10,10 +10,11 @@ import pwd
 import sys
 import time
 
-from sessmux import cli, registry, settings
-from sessmux.errors import SessError
-from sessmux.names import visible
-from sessmux.registry import Record
+from sessmux.commands import cli
+from sessmux.core.errors import SessError
+from sessmux.core.names import visible
+from sessmux.system import registry, settings
+from sessmux.system.registry import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -19,14 +19,14 @@ from typing import Any
 
 import urwid
 
-from sessmux.errors import SessError
+from sessmux.client.signaller import Signaller, steer
+from sessmux.core.errors import SessError
 from sessmux.sessview import control
 from sessmux.sessview.browser import HELP, PALETTE, Browser, Dialog, MinSize, overlay
 from sessmux.sessview.info import describe
 from sessmux.sessview.poll import Poller, Snapshot
 from sessmux.sessview.tiling import Tiling
 from sessmux.sessview.watch import Watch
-from sessmux.signaller import Signaller, steer
 
 MAX_TILES = 9
 

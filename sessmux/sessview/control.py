@@ -14,8 +14,8 @@ import subprocess
 import sys
 from typing import Any
 
-from sessmux import client
-from sessmux.errors import SessError
+from sessmux.client import channel as client
+from sessmux.core.errors import SessError
 
 QUICK = 1.0  # seconds a targeted request (kill, setname) may wait on a master
 
@@ -53,7 +53,8 @@ def new_session(rows: int, cols: int) -> str:
 
 def main(argv: list[str]) -> int:
     """In the helper process: start the session, print its name."""
-    from sessmux import paths, spawn
+    from sessmux.master import spawn
+    from sessmux.system import paths
 
     rows, cols = (int(a) for a in argv[:2])
     shell = os.environ.get("SHELL") or "/bin/sh"

@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from sessmux.names import visible
-from sessmux.ttyio import get_winsize
+from sessmux.core.names import visible
+from sessmux.system.ttyio import get_winsize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from sessmux.protocol import Message
+    from sessmux.core.control_protocol import Message
 
 _PTS_MAJORS = range(136, 144)  # Unix98 pty slaves: /dev/pts/N
 

@@ -13,12 +13,12 @@ import os
 import threading
 import time
 
-from sessmux import client
+from sessmux.client import channel
 from sessmux.sessview.info import foreground, session_size
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from sessmux.protocol import Message
+    from sessmux.core.control_protocol import Message
 
 INTERVAL = 1.0  # seconds between rounds: "a few times a second" at most
 LIST_TIMEOUT = 0.5
@@ -37,7 +37,7 @@ class Snapshot:
 def survey(directory: str) -> list[Snapshot]:
     """Every session in ``directory``, by name."""
     found = []
-    for st in client.statuses(directory, timeout=LIST_TIMEOUT):
+    for st in channel.statuses(directory, timeout=LIST_TIMEOUT):
         slave = st.get("slave")
         if isinstance(slave, int) and st.get("exited") is None:
             found.append(Snapshot(st, foreground(slave), session_size(slave)))

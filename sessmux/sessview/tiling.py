@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sessmux.screen import DECCKM
+from sessmux.core.screen import DECCKM
 from sessmux.sessview.keys import key_bytes
 from sessmux.sessview.poll import Snapshot
 from sessmux.sessview.tiles import Tile, TileGrid

@@ -5,7 +5,7 @@ Does I/O on Unix sockets, driven by the caller's event loop (urwid's
 connection is a socketpair: the master gets one end as both the session
 input and output of an ``attach`` (SCM_RIGHTS, as a signaller passes its
 terminal), we keep the other end and feed what arrives -- the repaint,
-then live output -- into a :class:`~sessmux.screen.ScreenModel`.
+then live output -- into a :class:`~sessmux.core.screen.ScreenModel`.
 
 A watcher (``writer=False``) is sized like the session, because the
 master paints it at the session's size; a read-write connection makes
@@ -21,10 +21,11 @@ import socket
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from sessmux import protocol, unix
-from sessmux.paths import socket_path
-from sessmux.screen import ScreenModel
-from sessmux.signaller import remote_of
+from sessmux.client.signaller import remote_of
+from sessmux.core import control_protocol
+from sessmux.core.screen import ScreenModel
+from sessmux.system import unix
+from sessmux.system.paths import socket_path
 
 READ_SIZE = 16384  # per wake-up: about 15 ms of pyte, so the view stays responsive
 ATTACH_TIMEOUT = 5.0
@@ -59,7 +60,7 @@ class Watch:
         self.exit_status: int | None = None
         self.ctl: socket.socket | None = None
         self.data: socket.socket | None = None
-        self.decoder = protocol.Decoder()
+        self.decoder = control_protocol.Decoder()
         self.out = bytearray()  # keys not yet taken by the socket
         self.ctl_out = bytearray()
         self.handles: list[Any] = []
@@ -80,7 +81,9 @@ class Watch:
             ctl.connect(socket_path(self.directory, self.name))
             if not unix.trusted_peer(ctl):  # another user's socket: send it nothing
                 raise PermissionError("the session's socket is another user's")
-            frames = protocol.encode(protocol.hello()) + protocol.encode(msg)
+            frames = control_protocol.encode(control_protocol.hello()) + control_protocol.encode(
+                msg
+            )
             socket.send_fds(ctl, [frames], [theirs.fileno(), theirs.fileno()])
         except OSError:
             ctl.close()
@@ -132,7 +135,7 @@ class Watch:
             msgs = self.decoder.feed(data) if data else None
         except BlockingIOError:
             return
-        except (OSError, protocol.ProtocolError):
+        except (OSError, control_protocol.ProtocolError):
             msgs = None
         if msgs is None:
             self._end("session ended" if self.exit_status is None
@@ -183,8 +186,8 @@ class Watch:
         self.out += data
         self._flush()
 
-    def _send_control(self, msg: protocol.Message) -> None:
-        self.ctl_out += protocol.encode(msg)
+    def _send_control(self, msg: control_protocol.Message) -> None:
+        self.ctl_out += control_protocol.encode(msg)
         self._flush()
 
     def _flush(self, loop: Any = None, data: Any = None) -> None:

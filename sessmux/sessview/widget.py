@@ -8,7 +8,7 @@ cursor -- the terminal's own cursor in the focused tile, a reversed cell
 elsewhere.  A screen larger than the widget is clipped around the cursor
 and says so in its bottom-right corner.
 
->>> from sessmux.screen import ScreenModel
+>>> from sessmux.core.screen import ScreenModel
 >>> m = ScreenModel(rows=2, cols=6)
 >>> m.feed(b"\\x1b[31mhi\\x1b[m \\xe4\\xb8\\xad")
 >>> [line.decode() for line in draw(m.screen, 8, 3, 256).text]
@@ -26,7 +26,7 @@ from typing import Any
 import urwid
 from pyte.screens import wcwidth
 
-from sessmux.render import row_cells
+from sessmux.core.render import row_cells
 from sessmux.sessview.colours import Key, attr_spec
 
 DEFAULT_KEY: Key = ("default", "default", False, False, False, False, False, False)

@@ -1,0 +1,334 @@
+"""The signaller: the process the user's shell waits on, one per connection.
+
+Does I/O.  It passes its own stdin and stdout to the session's master and
+then only steers: it keeps the terminal in raw mode while connected and
+gives it back on every exit path (on an abnormal one -- a signal, a fatal
+error, a dead master -- with the screen modes turned off too, once the
+master has let go of the terminal), forwards window-size changes, mirrors
+the program's stops so the shell says "Stopped", holds the deferred
+reconnect target, and decides when to exit and with which status
+(pty 4.0 ``ptysigler.c``; DESIGN §1 and §5).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+
+from sessmux.client import channel as client
+from sessmux.core.errors import COMMS, ELSEWHERE, NO_SESSION, NoSession, SessError
+from sessmux.system import unix
+from sessmux.system.ttyio import MODES_OFF, TerminalGuard, get_winsize, write_within
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal
+    from collections.abc import Mapping
+else:  # the signal module's enums cost every command milliseconds (see sessmux.system.unix)
+    import _signal as signal
+
+HANGUPS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)
+LET_GO = 1.0  # seconds a leaving signaller waits for its master to let go of the terminal
+
+
+class Hangup(Exception):
+    """A hang-up signal: restore the terminal, then die of the signal."""
+
+    def __init__(self, sig: int) -> None:
+        super().__init__(sig)
+        self.sig = sig
+
+
+def _raise_hangup(sig: int, frame: object) -> None:
+    raise Hangup(sig)
+
+
+def remote_of(env: Mapping[str, str]) -> str:
+    """Where this connection comes from, for sesswhere (SSH's own variables)."""
+    for var in ("SSH_CONNECTION", "SSH_CLIENT"):
+        fields = env.get(var, "").split()
+        if len(fields) >= 2:
+            return f"{fields[0]} port {fields[1]}"
+    return ""
+
+
+class Signaller:
+    """One connection's steering process."""
+
+    def __init__(
+        self,
+        directory: str,
+        prog: str = "sess",
+        quiet: bool = False,
+        detached: bool = False,
+        follow: tuple[str, bool] = ("rw", False),
+        detach_key: int | None = None,
+        tell_takeover: bool = False,
+        resume: Mapping[str, object] | None = None,
+        env: Mapping[str, str] | None = None,
+        stdin: int = 0,
+        stdout: int = 1,
+        stderr: int = 2,
+    ) -> None:
+        self.directory = directory
+        self.prog = prog
+        self.quiet = quiet
+        self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
+        self.env = os.environ if env is None else env
+        self.tty_fd = stdin if not detached and os.isatty(stdin) else None
+        size_fds = [fd for fd in (stdin, stdout) if os.isatty(fd)]
+        self.size_fd = None if detached or not size_fds else size_fds[0]
+        self.reco: str | None = None
+        self.follow = follow  # how to follow a reconnect target: mode, force
+        self.detach_key = detach_key
+        self.resume = resume  # a resuming client's hello: the link speaks frames
+        # atsr -f: the connection taken over is told even when quiet.
+        self.tell_takeover = tell_takeover
+        self.reco_mode = follow
+        # A master has written to our terminal (not a framed link): an
+        # abnormal end must give the screen back too, not only the tty modes.
+        self.screen_lent = False
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_w, False)
+
+    def say(self, level: str, text: str, always: bool = False) -> None:
+        """pty 4.0's messages: ``sess: level: text`` with CRLF (the tty may be raw)."""
+        if self.quiet and level != "fatal" and not always:
+            return
+        try:
+            os.write(self.stderr, f"{self.prog}: {level}: {text}\r\n".encode())
+        except OSError:
+            pass
+
+    def size(self) -> tuple[int, int] | None:
+        return get_winsize(self.size_fd) if self.size_fd is not None else None
+
+    def attach(self, name: str, mode: str = "rw", force: bool = False) -> client.Channel:
+        """Pass our stdin and stdout to ``name``'s master.
+
+        The master holds the session's output until we say ``go``, so that
+        our own message comes before the session's screen.
+        """
+        channel = client.connect(self.directory, name)
+        size = self.size()
+        msg = {
+            "t": "attach",
+            "mode": mode,
+            "force": force,
+            "hold": True,
+            "tty": os.isatty(self.stdout),
+            "rows": size[0] if size else 0,
+            "cols": size[1] if size else 0,
+            "remote": remote_of(self.env),
+            "detach_key": self.detach_key,
+        }
+        if self.resume is not None:
+            msg.update(framed=True, token=self.resume.get("token"),
+                       hold_for=self.resume.get("hold_for"),
+                       rows=self.resume.get("rows", 0), cols=self.resume.get("cols", 0))
+            if not self.resume.get("fresh"):
+                msg["offset"] = self.resume.get("recv", 0)
+        try:
+            channel.send(msg, [self.stdin, self.stdout])
+            reply = channel.receive()
+        except SessError:
+            channel.close()
+            raise SessError("signaller having trouble", COMMS) from None
+        if reply["t"] == "attached":
+            channel.sock.settimeout(None)
+            return channel
+        channel.close()
+        if reply.get("code") == ELSEWHERE:
+            raise SessError("session already connected somewhere else", ELSEWHERE)
+        raise SessError("signaller having trouble", COMMS)
+
+    def run(
+        self, name: str, first: bool = True, mode: str = "rw", force: bool = False
+    ) -> int:
+        """Connect to ``name`` and steer until there is nothing to follow."""
+        old = {sig: signal.signal(sig, _raise_hangup) for sig in HANGUPS}
+        old[signal.SIGWINCH] = signal.signal(signal.SIGWINCH, lambda s, f: None)
+        old_wakeup = signal.set_wakeup_fd(self.wake_w)
+        try:
+            with TerminalGuard((self.stdin, self.stdout), self.tty_fd) as guard:
+                self.reco_mode = (mode, force)
+                try:
+                    return self._follow(name, first, guard)
+                except BaseException:
+                    self.give_back()  # before the guard puts the tty modes back
+                    raise
+        finally:
+            signal.set_wakeup_fd(old_wakeup)
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
+
+    def _follow(self, name: str, first: bool, guard: TerminalGuard) -> int:
+        while True:
+            if not first:
+                self.say("info", f"reconnecting to {name}")
+            # A watcher's keys go nowhere, so its ^C stays a signal: the way out.
+            guard.raw(keep_signals=self.reco_mode[0] == "ro")
+            try:
+                channel = self.attach(name, *self.reco_mode)
+            except NoSession:
+                if first:
+                    raise SessError(
+                        "signaller cannot connect; master may still be running; use sesslist"
+                        " to check, then try sesskill or reconnect later",
+                        NO_SESSION,
+                    ) from None
+                raise SessError(
+                    f"signaller cannot reconnect to session {name}; does it exist?", NO_SESSION
+                ) from None
+            if not first:
+                self.say("info", f"successfully connected to {name}")
+            first = False
+            self.screen_lent = self.screen_lent or (
+                self.resume is None and os.isatty(self.stdout))
+            try:
+                try:
+                    channel.send({"t": "go"})
+                except SessError:
+                    pass  # gone already; what it said before it went is still to read
+                code = self._serve(channel, guard)
+            except BaseException:
+                self.let_go(channel)
+                raise
+            finally:
+                channel.close()
+            if self.reco is None:
+                return code
+            name, self.reco = self.reco, None
+
+    def _serve(self, channel: client.Channel, guard: TerminalGuard) -> int:
+        """Steer one connection; return the exit code it ends with."""
+        while True:
+            while channel.inbox:
+                msg = channel.inbox.pop(0)
+                kind = msg["t"]
+                if kind == "reco":
+                    self.reco = msg.get("target") or None
+                    self.reco_mode = (
+                    str(msg.get("mode") or self.follow[0]),
+                    bool(msg.get("force")) or self.follow[1],
+                )
+                elif kind == "stopped":
+                    self.mirror_stop(int(msg["sig"]), guard, channel)
+                elif kind == "exited":
+                    return int(msg["code"])
+                elif kind == "disconnected":
+                    if msg.get("error"):  # the master dropped a resuming client's bad frame
+                        raise SessError(f"resume protocol: {msg['error']}", 11)
+                    return 0
+                elif kind == "detached":
+                    # Only a detach key (sessmux -e) detaches: always said, as
+                    # screen does, so the shell's prompt starts a line of its own.
+                    self.say("info", f"detached from session {channel.name}", always=True)
+                    return 0
+                elif kind == "killed":
+                    return 128 + signal.SIGHUP
+                elif kind == "takenover":
+                    self.say("info", f"session {channel.name} was taken over by another connection",
+                             always=self.tell_takeover)
+                    return 0
+            ready, _, _ = select.select([channel.fileno(), self.wake_r], [], [])
+            if self.wake_r in ready:
+                sigs = os.read(self.wake_r, 64)
+                if signal.SIGWINCH in sigs:
+                    self.send_size(channel, force=False)
+            if channel.fileno() in ready and not channel.fill():
+                # The master went without a goodbye: it died (or dropped us).
+                if self.reco is not None:
+                    return 0  # pty 4.0: losing the master counts as a disconnect
+                raise SessError(f"signaller lost the master of session {channel.name};"
+                                " use sesslist to check", COMMS)
+
+    def let_go(self, channel: client.Channel) -> None:
+        """Leaving in the middle: hang up, and wait until the master lets go of our terminal.
+
+        The master drops a connection that hangs up (it closes our
+        terminal, then the socket), so the end of the stream means no more
+        of the session's output will come after our reset.  A master that
+        does not answer within :data:`LET_GO` seconds is not waited for.
+        """
+        for sig in HANGUPS:  # the first signal decides how we end; leave in peace
+            signal.signal(sig, signal.SIG_IGN)
+        try:
+            channel.sock.shutdown(unix.SHUT_WR)
+        except OSError:
+            return
+        deadline = time.monotonic() + LET_GO
+        while (left := deadline - time.monotonic()) > 0:
+            if not select.select([channel.fileno()], [], [], left)[0]:
+                return
+            try:
+                if not channel.sock.recv(65536):
+                    return
+            except OSError:
+                return
+
+    def give_back(self) -> None:
+        """Turn off whatever screen modes the session's program left on (DESIGN §1).
+
+        Only once no master writes to the terminal any more: after
+        :meth:`let_go`, after a goodbye, or after the master died.  Not
+        while stopped in the background: the terminal is the shell's then.
+        """
+        for sig in HANGUPS:
+            signal.signal(sig, signal.SIG_IGN)
+        if self.screen_lent and not (self.tty_fd is not None and _in_background(self.tty_fd)):
+            write_within(self.stdout, MODES_OFF, LET_GO)
+        self.screen_lent = False
+
+    def send_size(self, channel: client.Channel, force: bool) -> None:
+        size = self.size()
+        if size:
+            msg = {"t": "winsize", "rows": size[0], "cols": size[1], "force": force}
+            try:
+                channel.send(msg)
+            except SessError:
+                pass
+
+    def mirror_stop(self, sig: int, guard: TerminalGuard, channel: client.Channel) -> None:
+        """The program stopped: stop ourselves the same way, then continue it."""
+        if self.tty_fd is None:
+            return  # pty 4.0 -J: without a terminal the stop is not mirrored
+        guard.restore()
+        previous = signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+        signal.signal(sig, previous)
+        # Continued in the background: stop again until brought to the front.
+        while _in_background(self.tty_fd):
+            ttou = signal.signal(signal.SIGTTOU, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTTOU)
+            signal.signal(signal.SIGTTOU, ttou)
+        guard.raw()
+        try:
+            channel.send({"t": "cont"})
+        except SessError:
+            return
+        self.send_size(channel, force=False)
+
+
+def _in_background(fd: int) -> bool:
+    try:
+        return os.tcgetpgrp(fd) != os.getpgrp()
+    except OSError:
+        return False
+
+
+def steer(signaller: Signaller, name: str, first: bool, mode: str = "rw",
+          force: bool = False) -> int:
+    """Run ``signaller``; its failures are said its way, a hang-up kills us the same way."""
+    try:
+        return signaller.run(name, first=first, mode=mode, force=force)
+    except Hangup as h:
+        # pty 4.0: the terminal is given back, then we die of the same signal.
+        signal.signal(h.sig, signal.SIG_DFL)
+        os.kill(os.getpid(), h.sig)
+        raise SessError(f"killed by signal {h.sig}", 128 + h.sig) from None
+    except SessError as e:
+        signaller.say(e.level, e.message)
+        e.level = "silent"
+        raise

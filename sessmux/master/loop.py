@@ -1,0 +1,540 @@
+"""The master: one daemon per session, owner of the pty and the socket.
+
+Does I/O.  It reads the program's output from the pty and writes it
+straight to each attached client's own stdout (passed over the socket),
+and reads the user's keys straight from the read-write client's stdin:
+the data path has this one Python process in it (pty 4.0, DESIGN §1).
+
+Every byte of output gets an offset in the replay :class:`Ring`; each
+connection reads from the ring at its own offset.  Only a read-write
+connection that keeps taking output holds the program back (as a terminal
+does); one that stalls for :data:`STALL` seconds, and every watcher, just
+fall behind, and are repainted when they drop out of the ring.  A resuming
+client (``sessmux -s``) is different: it is expected back after an outage,
+so the master keeps every byte it has not acknowledged, and holds the
+program while the replay buffer is full of them -- for at most its hold
+time (``sessmux -H``), after which the session runs free again.  Requests
+from tools are answered from the same loop; nothing in it blocks.
+
+No client can exhaust it either: out of descriptors, it rests its
+listener for :data:`LISTEN_REST` seconds instead of spinning on it; a
+resuming client that reads nothing is not read from; the screen model is
+at most :data:`VIEW_MAX` square; and a log it cannot write loses lines,
+counted and reported once the log works again, never the session.
+
+This module is the loop, the polling and the program; the data path is in
+:mod:`sessmux.master.datapath`, the connections in :mod:`sessmux.master.clients`, the
+control requests in :mod:`sessmux.master.requests`.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+
+from sessmux.core import resume_protocol
+from sessmux.core.ring import Ring
+from sessmux.core.view import Answered, View
+from sessmux.master import clients, datapath, ending
+from sessmux.master.datapath import EXIT_GRACE
+from sessmux.system import registry, unix
+from sessmux.system.ttyio import get_winsize, set_winsize
+
+TYPE_CHECKING = False  # typing costs a megabyte per master
+if TYPE_CHECKING:
+    import signal
+
+    from sessmux.master.connection import Conn
+    from sessmux.system import utmp
+else:  # the signal module's enums cost every command milliseconds (see sessmux.system.unix)
+    import _signal as signal
+
+LIVE_MIN = 1 << 16  # the ring never holds less, so live readers can lag a little
+HIGH_WATER = 1 << 16  # a read-write terminal this far behind holds the program
+STALL = 2.0  # ... unless it has taken nothing for this long
+INPUT_LIMIT = 1 << 16
+IDLE = 0.02  # seconds of quiet before the screen model is fed
+ESCAPE_WAIT = 0.5  # a lone detach key detaches after this long without a second one
+SOCKET_CHECK = 5.0  # seconds between checks that the session can still be reached
+LISTEN_REST = 0.5  # out of descriptors: seconds before accepting is tried again
+# The screen model is at most this big: pyte's cost grows with the cells
+# (a 1000 x 1000 repaint takes a third of a second), and a terminal can say
+# it has 65535 x 65535.  A bigger terminal is repainted in its top left part.
+VIEW_MAX = 1000
+REPLY_LIMIT = 1 << 16  # a resuming client owed this much is not read from
+IN, OUT = select.POLLIN, select.POLLOUT
+ERR = select.POLLERR | select.POLLHUP | select.POLLNVAL
+
+
+class Master:
+    """The event loop of one session."""
+
+    def __init__(
+        self,
+        name: str,
+        directory: str,
+        listener: unix.Socket,
+        pty_fd: int,
+        pid: int,
+        gate_fd: int,
+        ring_size: int,
+        log_fd: int = -1,
+    ) -> None:
+        self.name = name
+        self.path = os.path.join(directory, name)
+        self.inode = os.stat(self.path).st_ino  # remove only our own socket at the end
+        self.listener = listener
+        self.pty_fd = pty_fd
+        self.pid = pid
+        self.gate_fd = gate_fd  # released on first attach: the program waits for it
+        self.replay = ring_size  # how much a reconnect may be given back
+        self.ring = Ring(max(ring_size, LIVE_MIN))
+        self.log_fd = log_fd
+        self.log_lost = 0  # lines the log could not take (a full disk) ...
+        self.log_error = ""  # ... and why: said once, when it can be written again
+        self.listen_at = 0.0  # the listener rests until then (out of descriptors)
+        self.out_of_fds = False
+        self.uid = os.getuid()
+        self.conns: dict[int, Conn] = {}
+        self.rw: Conn | None = None
+        self.sent = 0  # output offset the last read-write connection had received
+        self.tty_seen: int | None = None  # ... and the last terminal among them
+        self.input_offset = 0  # bytes of input the program has been given
+        self.tokens: dict[str, int] = {}  # input received from each resuming client
+        # The resuming client expected back (its token), the output it has
+        # acknowledged, how long it may hold the program, since when it does.
+        self.resumer: str | None = None
+        self.acked = 0
+        self.hold_for = 0.0
+        self.hold_since: float | None = None
+        self.longname = ""
+        self.reco: dict[str, object] | None = None
+        self.stopped = False
+        self.status: int | None = None  # exit code once the program has ended
+        self.exit_deadline = 0.0
+        self.pty_open = True
+        self.created = time.time()
+        self.activity = self.created
+        self.disconnected_at: float | None = self.created
+        self.inbuf = bytearray()
+        self.done = False
+        self._view: View | None = None
+        self.answered = Answered()  # output a terminal was shown live (and answered)
+        self.wants_view = False
+        # SESSMUX_SCREEN=off: no screen model at all (benchmarks compare the cost).
+        self.screen_model = os.environ.get("SESSMUX_SCREEN") != "off"
+        self.orphan_timeout: float | None = None  # end after this long with no client
+        self.utmp: utmp.Record | None = None
+        self.next_check = time.monotonic() + SOCKET_CHECK
+        self.pruned = False  # old registry entries are removed once, at the first check
+        self.entry = registry.open_entry(name, directory, os.getpid(), self.created)
+        self.poll = select.poll()
+        self.registered: dict[int, int] = {}
+        self.sig_r, self.sig_w = os.pipe()
+        for fd in (self.sig_r, self.sig_w, pty_fd):
+            os.set_blocking(fd, False)
+        listener.setblocking(False)
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def log(self, text: str) -> None:
+        """A line in the -o file.  A log that cannot be written never harms the session."""
+        if self.log_fd < 0:
+            return
+        stamp = time.strftime("%H:%M:%S")
+        lines = [f"{stamp} master {self.name}: {text}\n"]
+        if self.log_lost:
+            lines.insert(0, f"{stamp} master {self.name}: {self.log_lost} log lines lost "
+                         f"({self.log_error})\n")
+        try:
+            os.write(self.log_fd, "".join(lines).encode())
+        except OSError as e:
+            self.log_lost += 1
+            self.log_error = e.strerror or str(e)
+        else:
+            self.log_lost = 0
+
+    def rest_listener(self, why: str) -> None:
+        """Stop accepting for a moment: the master is out of descriptors."""
+        self.listen_at = time.monotonic() + LISTEN_REST
+        if not self.out_of_fds:
+            self.out_of_fds = True
+            self.log(f"{why}; accepting again every {LISTEN_REST:g} s")
+
+    def accepted(self) -> None:
+        if self.out_of_fds:
+            self.out_of_fds = False
+            self.log("accepting connections again")
+
+    @property
+    def view(self) -> View:
+        """The screen model, made on first use (the master starts without pyte)."""
+        if self._view is None:
+            rows, cols = get_winsize(self.pty_fd) or (24, 80)
+            self._view = View(min(rows, VIEW_MAX) or 24, min(cols, VIEW_MAX) or 80,
+                              self.answer, self.answered, self.log)
+            self._view.fed = self.ring.start
+        return self._view
+
+    def run(self) -> None:
+        """Serve until the session ends."""
+        signal.set_wakeup_fd(self.sig_w)
+        signal.signal(signal.SIGCHLD, lambda s, f: None)
+        self.reap()
+        while not self.done:
+            self.update_polling()
+            try:
+                events = self.poll.poll(self.timeout())
+            except InterruptedError:
+                continue
+            for fd, ev in events:
+                try:
+                    self.dispatch(fd, ev)
+                except Exception:  # noqa: BLE001 - one bad event must not end the session
+                    self.log("error, dropping that connection: " + _traceback())
+                    conn = self.conns.get(fd) or next(
+                        (c for c in self.attached() if fd in (c.in_fd, c.out_fd)), None)
+                    if conn is not None:
+                        ending.drop(self, conn)
+            now = time.monotonic()
+            if self.status is not None and self.pty_open:
+                if self.holding():
+                    # The program's last words wait in the pty: the grace starts
+                    # when we read again.
+                    self.exit_deadline = now + EXIT_GRACE
+                elif now >= self.exit_deadline:
+                    self.pty_open = False
+            if not events and self.view_behind():
+                self.view.step(self.ring)
+            self.check_timers()
+            self.maybe_finish()
+        self.log("ending")
+        self.cleanup()
+
+    def timeout(self) -> int:
+        """Milliseconds the loop may sleep: until the next thing to check."""
+        waits = []
+        holding = self.holding()
+        if self.status is not None and self.pty_open and not holding:
+            waits.append(self.exit_deadline - time.monotonic())
+        if self.view_behind():
+            waits.append(IDLE)
+        if holding and self.hold_since is not None:
+            waits.append(self.hold_since + self.hold_for - time.monotonic())
+        elif holding:
+            assert self.rw is not None
+            waits.append(self.rw.progress + STALL - time.monotonic())
+        if self.rw is not None and self.rw.escape_at is not None:
+            waits.append(self.rw.escape_at + ESCAPE_WAIT - time.monotonic())
+        if self.rw is None and self.orphan_timeout and self.disconnected_at is not None:
+            waits.append(self.disconnected_at + self.orphan_timeout - time.time())
+        if self.listen_at:
+            waits.append(self.listen_at - time.monotonic())
+        waits.append(self.next_check - time.monotonic())
+        return max(0, int(min(waits) * 1000) + 1)
+
+    def check_timers(self) -> None:
+        """Orphan timeout, a lone detach key, and whether we can still be reached."""
+        now = time.monotonic()
+        rw = self.rw
+        if rw is not None and rw.escape_at is not None and now >= rw.escape_at + ESCAPE_WAIT:
+            rw.escape_at = None
+            ending.detach(self, rw, notify="detached")
+        if (self.rw is None and self.orphan_timeout and self.disconnected_at is not None
+                and time.time() - self.disconnected_at >= self.orphan_timeout):
+            # atsr -x: a session orphaned for longer than this is ended.
+            self.log(f"orphaned for {self.orphan_timeout:g} s; ending the session")
+            self.done = True
+        if now >= self.next_check:
+            self.next_check = now + SOCKET_CHECK
+            self.check_socket()
+            if not self.pruned:
+                # Not at start-up: reading every entry would delay the first attach.
+                self.pruned = True
+                self.entry.prune()
+
+    def check_socket(self) -> None:
+        """A master nobody can reach, whose program is gone, ends; else it re-listens."""
+        try:
+            if os.stat(self.path).st_ino == self.inode:
+                return
+        except OSError:
+            pass
+        if self.status is not None and self.rw is None:
+            self.log("socket gone and program ended: nobody can reach us; ending")
+            self.done = True
+            return
+        try:
+            fresh = unix.listen_at(self.path)
+            fresh.setblocking(False)
+        except OSError as e:
+            self.log(f"socket gone and cannot be made again: {e}")
+            return
+        self.forget(self.listener.fileno())
+        self.listener.close()
+        self.listener = fresh
+        self.inode = os.stat(self.path).st_ino
+        self.log("socket was removed; listening again")
+
+    def view_behind(self) -> bool:
+        """Whether the idle loop should feed the screen model now."""
+        if not self.screen_model:
+            return False
+        if self._view is not None:
+            return self.ring.end > self._view.fed
+        # No model yet (pyte costs megabytes per session): make one when the
+        # session has printed while no terminal is attached, so that the next
+        # terminal is repainted at once rather than after pyte catches up;
+        # when output would leave the ring unseen; or when the program asks
+        # the terminal something that no terminal is there to answer.
+        if self.rw is None and self.ring.end > self.ring.start:
+            return True
+        return self.wants_view or self.ring.end - self.ring.start > self.ring.capacity // 2
+
+    def cleanup(self) -> None:
+        try:
+            if os.stat(self.path).st_ino == self.inode:
+                os.unlink(self.path)
+        except OSError:
+            pass
+        if self.status is None:
+            # pty 4.0 sesskill: the program gets a HUP as the session ends.
+            for sig in (signal.SIGHUP, signal.SIGCONT):
+                try:
+                    os.killpg(self.pid, sig)
+                except OSError:
+                    pass
+        for conn in list(self.conns.values()):
+            self.flush_blocking(conn)
+            ending.drop(self, conn)
+        # The records last: the clients waiting for our last words go first.
+        self.entry.ended()
+        if self.utmp is not None:
+            self.utmp.remove()
+
+    def flush_blocking(self, conn: Conn, limit: float = 1.0) -> None:
+        """Last words to a client before the master exits, bounded in time."""
+        deadline = time.monotonic() + limit
+        while conn.control and time.monotonic() < deadline:
+            try:
+                n = conn.sock.send(conn.control)
+                del conn.control[:n]
+            except BlockingIOError:
+                select.select([], [conn.sock], [], max(0.0, deadline - time.monotonic()))
+            except OSError:
+                break
+
+    def maybe_finish(self) -> None:
+        """End when the program is gone and its output drained and delivered."""
+        if self.status is None or self.pty_open or self.done:
+            return
+        rw = self.rw
+        if rw is None or rw.backlog(self.ring):
+            return  # pty 4.0: wait, with the last output, for a reconnect
+        if rw.held:
+            return  # its signaller has not said go: it would find us gone
+        if rw.framed and not rw.exit_sent:
+            rw.exit_sent = True  # the resuming client learns it for certain
+            rw.blob += resume_protocol.encode_exit(self.status)
+            datapath.deliver(self, rw)
+            if rw.backlog(self.ring) or self.rw is not rw:
+                return
+            # Said: end now.  (Its frames are read to the end, so waiting a turn
+            # could meet the client's goodbye first and leave us waiting for it.)
+        for conn in self.attached():
+            conn.send({"t": "exited", "code": self.status})
+            ending.detach(self, conn, notify=None)
+        self.done = True
+
+    # -- polling -----------------------------------------------------------
+
+    def attached(self) -> list[Conn]:
+        return [c for c in self.conns.values() if c.attached]
+
+    def live(self, conn: Conn) -> bool:
+        """Whether output flows to ``conn`` now (the writer pauses while stopped)."""
+        return conn.attached and not conn.held and not (conn.writer and self.stopped)
+
+    def holding(self) -> bool:
+        """Whether the read-write terminal, or a resuming client, holds the program back."""
+        room = self.resume_room()
+        if room is not None and room <= 0:
+            if self.hold_since is None:
+                self.hold_since = time.monotonic()
+            return True
+        rw = self.rw
+        return (
+            rw is not None and self.live(rw) and rw.backlog(self.ring) >= HIGH_WATER
+            and time.monotonic() - rw.progress < STALL
+        )
+
+    def resume_room(self) -> int | None:
+        """Output that may still be read before the resuming client's would be lost.
+
+        None when no resuming client holds the program: there is none, its
+        hold is off (0) or has run out, or there is no replay buffer.
+        """
+        if self.resumer is None or self.hold_for <= 0 or self.replay <= 0:
+            return None
+        if self.hold_since is not None and time.monotonic() - self.hold_since >= self.hold_for:
+            if self.resumer is not None:
+                self.log(f"held the program {self.hold_for:g} s; it runs free again")
+                self.resumer = None  # until the client comes back (it is then told)
+            return None
+        return self.replay - (self.ring.end - self.acked)
+
+    def writer_attached(self, conn: Conn, hold_for: object) -> None:
+        """A new read-write connection: a resuming client is expected back after it."""
+        self.hold_since = None
+        if not conn.framed:
+            self.resumer = None  # a terminal: it is repainted, nothing is held for it
+            return
+        self.resumer, self.acked = conn.token, conn.offset
+        # A client that says no hold (or cannot acknowledge) holds nothing.
+        seconds = hold_for if isinstance(hold_for, (int, float)) else 0.0
+        self.hold_for = float(seconds) if 0 <= seconds < 1e9 else 0.0  # (nan, inf: no)
+
+    def acknowledged(self, conn: Conn, offset: int) -> None:
+        """The resuming client has the output before ``offset``: that much is free."""
+        if conn is not self.rw or not conn.framed:
+            return
+        self.acked = max(self.acked, min(offset, conn.offset))
+        if self.ring.end - self.acked < self.replay:
+            # Caught up (after a repaint, even after its hold ran out): hold again.
+            self.hold_since = None
+            self.resumer = conn.token
+
+    def want(self, fd: int, events: int) -> None:
+        if fd < 0:
+            return
+        old = self.registered.get(fd)
+        if old == events:
+            return
+        if events == 0:
+            if old is not None:
+                self.poll.unregister(fd)
+                del self.registered[fd]
+            return
+        if old is None:
+            self.poll.register(fd, events)
+        else:
+            self.poll.modify(fd, events)
+        self.registered[fd] = events
+
+    def forget(self, fd: int) -> None:
+        if fd in self.registered:
+            self.poll.unregister(fd)
+            del self.registered[fd]
+
+    def update_polling(self) -> None:
+        pty_events = (IN if not self.holding() else 0) | (OUT if self.inbuf else 0)
+        self.want(self.pty_fd, pty_events if self.pty_open else 0)
+        self.want(self.sig_r, IN)
+        if self.listen_at and time.monotonic() >= self.listen_at:
+            self.listen_at = 0.0
+        self.want(self.listener.fileno(), 0 if self.listen_at else IN)
+        for fd, conn in self.conns.items():
+            self.want(fd, IN | (OUT if conn.control else 0))
+            if not conn.attached:
+                continue
+            due = self.live(conn) and conn.backlog(self.ring) > 0
+            reading = not conn.input_eof and self.live(conn)
+            if conn.writer:
+                # A resuming client's frames are read to the end: its acks free output.
+                reading = (reading and len(self.inbuf) < INPUT_LIMIT
+                           and (self.status is None or conn.framed))
+            if conn.framed and len(conn.blob) >= REPLY_LIMIT:
+                # Pings and data it sends are answered in frames it must read
+                # first: one that never reads is not heard, not queued for.
+                reading = False
+            if conn.in_fd == conn.out_fd:
+                self.want(conn.in_fd, (IN if reading else 0) | (OUT if due else 0))
+            else:
+                self.want(conn.in_fd, IN if reading else 0)
+                self.want(conn.out_fd, OUT if due else 0)
+
+    def dispatch(self, fd: int, ev: int) -> None:
+        if fd == self.pty_fd:
+            if ev & OUT:
+                datapath.write_input(self)
+            if ev & (IN | ERR):
+                datapath.read_output(self)
+        elif fd == self.sig_r:
+            try:
+                os.read(self.sig_r, 256)
+            except BlockingIOError:
+                pass
+            self.reap()
+        elif fd == self.listener.fileno():
+            clients.accept(self)
+        elif fd in self.conns:
+            conn = self.conns[fd]
+            if ev & OUT:
+                ending.write_control(self, conn)
+            if ev & (IN | ERR) and fd in self.conns:
+                clients.read_control(self, conn)
+        else:
+            for conn in self.attached():
+                if fd == conn.in_fd and ev & (IN | ERR):
+                    datapath.read_input(self, conn)
+                if fd == conn.out_fd and ev & (OUT | ERR) and conn.attached:
+                    datapath.deliver(self, conn)
+
+    # -- the program -------------------------------------------------------
+
+    def answer(self, reply: bytes) -> None:
+        """The screen model answers the queries no terminal was shown (see ``answered``)."""
+        self.inbuf += reply
+
+    def reap(self) -> None:
+        while self.status is None:
+            try:
+                pid, st = os.waitpid(self.pid, os.WUNTRACED | os.WCONTINUED | os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if os.WIFSTOPPED(st):
+                self.stopped = True
+                if self.rw is not None:
+                    self.rw.send({"t": "stopped", "sig": os.WSTOPSIG(st)})
+            elif os.WIFCONTINUED(st):
+                self.stopped = False
+            else:
+                code = os.waitstatus_to_exitcode(st)
+                self.status = 128 - code if code < 0 else code
+                self.stopped = False
+                self.exit_deadline = time.monotonic() + EXIT_GRACE
+                self.log(f"program ended, status {self.status}")
+
+    def continue_program(self) -> None:
+        self.stopped = False
+        try:
+            os.killpg(self.pid, signal.SIGCONT)
+        except OSError:
+            pass
+
+    def resize(self, rows: int, cols: int, force: bool) -> None:
+        if self.status is not None or not (0 < rows <= 0xFFFF and 0 < cols <= 0xFFFF):
+            return
+        if self._view is not None:
+            self._view.resize(self.ring, min(rows, VIEW_MAX), min(cols, VIEW_MAX))
+        if get_winsize(self.pty_fd) != (rows, cols):
+            set_winsize(self.pty_fd, rows, cols)
+        elif force:
+            # The kernel drops a same-size resize; the program still gets one.
+            try:
+                os.killpg(os.tcgetpgrp(self.pty_fd), signal.SIGWINCH)
+            except OSError:
+                pass
+
+
+def _traceback() -> str:
+    # Imported only when something went wrong: traceback brings re and tokenize.
+    try:
+        import traceback
+
+        return traceback.format_exc()
+    except Exception as e:  # noqa: BLE001 - out of descriptors, it cannot even be imported
+        return f"(no traceback: {e})"

@@ -1,0 +1,10 @@
+"""rezume: sessions over ssh that survive network drops.
+
+Modules (this file imports none of them: importing the package costs nothing):
+
+* :mod:`~sessmux.remote.outage` -- the outage display, and what it must know of the output (pure)
+* :mod:`~sessmux.remote.rezume` -- the rezume client: ssh, its link and keepalives (I/O)
+
+Imports :mod:`sessmux.system` and :mod:`sessmux.core`; never
+:mod:`sessmux.master` or :mod:`sessmux.client`.
+"""
