@@ -9,8 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from terminal import wait_until
-from test_core import sessions
+from terminal import sessions, wait_until
 from tmuxterm import PROMPT, TMUX, TmuxTerminal
 
 from sessmux.client import channel

@@ -8,26 +8,7 @@ import signal
 import stat
 from pathlib import Path
 
-from terminal import Terminal, wait_until
-
-
-def start_session(term: Terminal, program: str = "bash --norc --noprofile") -> str:
-    """Start ``sess`` in ``term`` and return the new session's name."""
-    term.mark()
-    term.line(f"PS1='in''> ' sess {program}")
-    term.expect(r"in> ")
-    term.line("echo name=$PTY")
-    return term.expect(r"name=(\w+)").group(1)
-
-
-def sessions(term_env: dict[str, str], check: bool = True, timeout: float = 10) -> dict[str, str]:
-    """``sesslist``'s lines by session name (``check``: sesslist must succeed)."""
-    import subprocess
-
-    out = subprocess.run(
-        ["sesslist"], env=term_env, capture_output=True, text=True, check=check, timeout=timeout
-    ).stdout
-    return {line.split()[1]: line for line in out.splitlines()}
+from terminal import Terminal, sessions, start_session, wait_until
 
 
 def test_program_gets_pty_and_socket_dir_is_private(term: Terminal, sessdir: Path) -> None:

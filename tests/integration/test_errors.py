@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import MakeTerminal
-from terminal import Terminal, kill_sessions, wait_until
-from test_core import sessions, start_session
+from terminal import Terminal, kill_sessions, sessions, start_session, wait_until
 
 BAD_NAMES = ["../x", "a/b", "", "x" * 65, "a\nb", "esc\x1b[2J", ".hidden", "-s"]
 TOOLS = [

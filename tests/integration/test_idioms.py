@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from terminal import Terminal, wait_until
-from test_core import sessions, start_session
+from terminal import Terminal, sessions, start_session, wait_until
 
 
 def detached_session(term: Terminal, marker: str) -> str:

@@ -15,8 +15,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from terminal import BIN, ROOT, base_env, wait_until
-from test_core import sessions
+from terminal import BIN, ROOT, base_env, sessions, wait_until
 from tmuxterm import TMUX, TmuxTerminal
 
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")

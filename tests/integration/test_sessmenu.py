@@ -17,8 +17,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from terminal import DEADLINE, Terminal, base_env, start_detached, wait_until
-from test_core import sessions
+from terminal import DEADLINE, Terminal, base_env, sessions, start_detached, wait_until
 from tmuxterm import TMUX, TmuxTerminal
 
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")

@@ -16,8 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from terminal import Terminal, wait_until
-from test_core import sessions
+from terminal import Terminal, sessions, wait_until
 from tmuxterm import PROMPT, TMUX, TmuxTerminal
 
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")

@@ -226,6 +226,25 @@ def kill_by_home(home: Path) -> None:
                 pass
 
 
+def start_session(term: Terminal, program: str = "bash --norc --noprofile") -> str:
+    """Start ``sess`` in ``term`` and return the new session's name."""
+    term.mark()
+    term.line(f"PS1='in''> ' sess {program}")
+    term.expect(r"in> ")
+    term.line("echo name=$PTY")
+    return term.expect(r"name=(\w+)").group(1)
+
+
+def sessions(term_env: dict[str, str], check: bool = True, timeout: float = 10) -> dict[str, str]:
+    """``sesslist``'s lines by session name (``check``: sesslist must succeed)."""
+    import subprocess
+
+    out = subprocess.run(
+        ["sesslist"], env=term_env, capture_output=True, text=True, check=check, timeout=timeout
+    ).stdout
+    return {line.split()[1]: line for line in out.splitlines()}
+
+
 def owner_of(directory: str | Path) -> int | None:
     """The uid whose masters a test (often root) believes in ``directory``.
 
