@@ -201,8 +201,9 @@ def soak(srv: sshd.Sshd, work: Path, env: dict[str, str], mb: int, faults: int,
         pty.term.send(b"\x04")
         end = pty.wait_for(b"END-SOAK\n", begin, timeout=300)
         at = pty.wait_for(b"rezume: stats:", end)
-        pty.wait_for(b"\n", at)
-        stats = bytes(pty.data[at : pty.data.index(b"\n", at)]).decode()
+        # wait_for looks from one needle's length before where it is told.
+        eol = pty.wait_for(b"\n", at + 1)
+        stats = bytes(pty.data[at:eol]).decode()
         shown, _ = own_status(bytes(pty.data[begin:end]))
         written = len(SOAK_LINE.findall(copy.read_bytes()))
         distinct, _, twice = soak_lines(shown)

@@ -314,7 +314,8 @@ def test_an_ordinary_users_client_sends_nothing_to_another_users_socket(
             one_fatal(result, "sessmux", 8)
             assert trap.connections() == []
             # The client itself, as the command's would be if a swap won the race.
-            probe = ("import sys\nfrom sessmux import client, errors\n"
+            probe = ("import sys\nfrom sessmux.client import channel as client\n"
+                     "from sessmux.core import errors\n"
                      "from sessmux.client.signaller import Signaller\n"
                      "try:\n    client.connect(sys.argv[1], 'job')\n"
                      "except errors.SessError as e:\n    print(e.code, e.message)\n"
