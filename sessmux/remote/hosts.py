@@ -67,10 +67,15 @@ def sharing(control: str, timeout: float = TIMEOUT) -> list[str]:
             "-o", f"ConnectTimeout={max(1, min(CONNECT_TIMEOUT, int(timeout)))}"]
 
 
+def remote_bin(env: Mapping[str, str] | None = None) -> str:
+    """``$SESSMUX_REMOTE_BIN``: where sessmux's commands are on every host ("": its PATH)."""
+    env = os.environ if env is None else env
+    return env.get("SESSMUX_REMOTE_BIN", "")
+
+
 def remote_sesslist(host: hostlist.Host, env: Mapping[str, str] | None = None) -> str:
     """The command line run on the host: its ``sesslist --json``."""
-    env = os.environ if env is None else env
-    where = host.bin or env.get("SESSMUX_REMOTE_BIN", "")
+    where = host.bin or remote_bin(env)
     program = os.path.join(where, "sesslist") if where else "sesslist"
     return shlex.join([program, "--json"])
 
