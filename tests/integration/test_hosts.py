@@ -188,7 +188,7 @@ def test_malformed_hostile_and_huge_listings_never_reach_the_terminal_raw(
 def test_sessview_shows_every_host_and_enter_attaches_through_rezume(
         fleet: Hosts, local: dict[str, str]) -> None:
     fleet.start("c", "shell", program="sh -c 'echo remote-ready; exec sh'")
-    term = Terminal(local, ["sessview", "--hosts"], rows=30, cols=120)
+    term = Terminal(local, ["sessview", "-H", "a", "-H", "b", "-H", "c"], rows=30, cols=120)
     try:
         for alias in ("a", "b", "c"):
             term.expect(rf"── {alias} ")
