@@ -15,6 +15,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -80,10 +81,9 @@ def hosts(aliases: tuple[str, ...], dead: tuple[str, ...] = (), root: bool = Fal
     home = top / "home"
     home.mkdir()
     try:
-        python = python_for(user, top) if not root else None
-        if not root and python is None:
+        python = sys.executable if root else python_for(user, top)
+        if python is None:
             raise RuntimeError("no python the test user can run sessmux's master with")
-        python = python or os.environ.get("SESSMUX_PYTHON") or shutil.which("python3") or "python3"
         keys = top / "authorized_keys"
         sessdirs = {alias: home / alias / "sessions" for alias in aliases}
         for sessdir in sessdirs.values():
@@ -93,8 +93,8 @@ def hosts(aliases: tuple[str, ...], dead: tuple[str, ...] = (), root: bool = Fal
             f"SetEnv SESSMUX_DIR={sessdirs[alias]} SESSMUX_PYTHON={python} "
             f"SESSMUX_REGISTRY={sessdirs[alias].parent / 'registry'} "
             f"PATH={top / 'bin'}:/usr/bin:/bin LANG=C.UTF-8",
-            *(["PermitRootLogin yes"] if root else []),
-            f"Match User {user.pw_name}", f"AuthorizedKeysFile {keys}"]
+            f"Match User {user.pw_name}", f"AuthorizedKeysFile {keys}",
+            *(["PermitRootLogin yes"] if root else [])]
             for alias in aliases}
         local = top / "local"  # short: the control sockets go in local/s/.ssh
         local.mkdir()
