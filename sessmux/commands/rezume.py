@@ -33,11 +33,18 @@ ssh options passed through: -p PORT, -i FILE, -o OPTION, -J JUMP, -F FILE,
       --hold SECONDS        while rezume is away, output it has not got holds the
                             program this long at most (default: the host's, 300; 0: never)
       --manual              reconnect only when Enter is pressed
-      --sessmux PATH        the sessmux command on HOST (default: sessmux)
+      --sessmux PATH        the sessmux command on HOST (default: sessmux, or
+                            $SESSMUX_REMOTE_BIN/sessmux)
+      --list                list HOST's sessions (sesslist -H HOST) and exit
 Escapes, after Enter: ~. quit (the session goes on), ~^Z suspend, ~? help.
 
+rezume --id NAME HOST comes back to (or starts) session NAME on HOST;
+add -a to refuse to start one.  $SESSMUX_SSH replaces the ssh command
+(as "ssh -F FILE").
+
 Exit status: the remote program's; 255 after ~. or giving up; 1 usage;
-2 protocol error; 17 no such session (-a)."""
+2 protocol error, or HOST's sessions could not be listed (--list);
+17 no such session (-a)."""
 
 SSH_WITH_ARG = "piJFlo"
 SSH_FLAGS = "46ACv"
@@ -69,12 +76,16 @@ def _number(text: str, what: str) -> float:
 
 def _rezume(argv: Sequence[str]) -> int:
     longs = ["attach", "buffer=", "id=", "env-id", "keepalive=", "keepalive-count=",
-             "give-up=", "hold=", "manual", "sessmux=", "help", "version"]
+             "give-up=", "hold=", "manual", "sessmux=", "list", "help", "version"]
     short = "".join(c + ":" for c in SSH_WITH_ARG) + SSH_FLAGS + "ab:h"
     opts, rest = cli.getopt(argv, short, longs)
-    ssh = ["ssh", "-T", "-e", "none"]
+    from sessmux.remote.hosts import remote_bin, ssh_command
+
+    base = ssh_command()
+    ssh = [*base, "-T", "-e", "none"]
     settings: dict[str, object] = {}
-    session, attach, env_id, remote_sessmux = "", False, False, "sessmux"
+    session, attach, env_id, listing = "", False, False, False
+    remote_sessmux = os.path.join(remote_bin(), "sessmux") if remote_bin() else "sessmux"
     for opt, value in opts:
         if opt in ("-h", "--help"):
             print(HELP)
@@ -108,9 +119,15 @@ def _rezume(argv: Sequence[str]) -> int:
             settings["manual"] = True
         elif opt == "--sessmux":
             remote_sessmux = value
+        elif opt == "--list":
+            listing = True
     if not rest:
         raise cli.Usage("which host?")
     host, command = rest[0], rest[1:]
+    if listing:
+        if command:
+            raise cli.Usage(f"unexpected argument {command[0]!r} (--list runs no command)")
+        return _list(base, ssh[len(base) + 3 :], host, remote_sessmux)
     if attach and not session:
         raise cli.Usage("-a needs the session's --id")
     session = session or "rz" + secrets.token_hex(4)
@@ -143,6 +160,27 @@ def _rezume(argv: Sequence[str]) -> int:
     if client.note:
         sys.stderr.write(f"rezume: warning: {client.note}\n")
     return code
+
+
+def _list(ssh: list[str], options: list[str], host: str, remote_sessmux: str) -> int:
+    """``--list``: HOST's sessions as sesslist -H lists them, over a shared connection."""
+    from sessmux.commands.sesslist import host_lines
+    from sessmux.core import hostlist
+    from sessmux.core.errors import TOOL
+    from sessmux.remote import hosts
+
+    where = os.path.dirname(remote_sessmux)
+    try:
+        target = hostlist.Host(hostlist.check_destination(host), options, where)
+    except hostlist.BadHosts as e:
+        raise cli.Usage(str(e)) from None
+    answer = hosts.query([target], ssh=ssh)[0]
+    for line in host_lines(answer):
+        print(line)
+    if answer.error:
+        sys.stderr.write(f"rezume: {answer.shown}: {answer.error}\n")
+        return TOOL
+    return 0
 
 
 def _stats(client: Client) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
 from sessmux.client import channel
 from sessmux.commands import cli
+from sessmux.core.errors import TOOL, SessError
 from sessmux.core.names import visible
 
 TYPE_CHECKING = False
@@ -14,14 +16,22 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from sessmux.core.control_protocol import Message
+    from sessmux.remote.hosts import Answer
 
-USAGE = "usage: sesslist"
+USAGE = "usage: sesslist [--json] [-A] [-H host ...] [-t seconds]"
 HELP = USAGE + """
 
 List your sessions, one line each:
   session XY pid MASTER slave PROGRAM connected|disconnected[: long name]
 
-Exit status: 0; 1 usage; 12 out of file descriptors or memory.
+  --json      one JSON document instead (stable; see sesslist(1))
+  -H HOST     list HOST's sessions instead, over ssh, each line prefixed
+              "HOST: " (repeat -H for more hosts; all are asked at once)
+  -A          every host in ~/.config/sessmux/hosts
+  -t SECONDS  how long a host has to answer (default 10)
+
+Exit status: 0; 1 usage; 2 a host did not answer or its listing was
+unusable (the others are still listed); 12 out of file descriptors or memory.
 """
 
 
@@ -58,12 +68,69 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _sesslist(argv: Sequence[str]) -> int:
-    _, rest = cli.parse(argv, "", HELP)
+    if list(argv[:1]) in (["--help"], ["--version"]):
+        cli.parse(argv, "", HELP)
+    opts, rest = cli.getopt(argv, "AH:t:", ["json"])
     if rest:
         raise cli.Usage(f"unexpected argument {rest[0]!r}")
+    if any(opt in ("-A", "-H") for opt, _ in opts):
+        return _hosts(opts)
     directory = cli.listing_dir()
-    if directory is None:
-        return 0  # a fresh account: no sessions yet
-    for st in channel.statuses(directory):
+    found = [] if directory is None else channel.statuses(directory)  # none in a fresh account
+    if ("--json", "") in opts:
+        return _json(found)
+    for st in found:
         print(format_status(st))
     return 0
+
+
+def _json(found: list[Message]) -> int:
+    """``--json``: the listing other hosts read (sessmux.core.hostlist)."""
+    from sessmux.core import hostlist
+
+    print(hostlist.dumps_listing(os.uname().nodename, time.time(), found))
+    return 0
+
+
+def _hosts(opts: cli.Options) -> int:
+    """``-H``/``-A``: every host asked at once; its lines prefixed with its name."""
+    from sessmux.core import hostlist
+    from sessmux.core.errors import USAGE as USAGE_CODE
+    from sessmux.remote import hosts
+
+    timeout = hosts.TIMEOUT
+    for opt, value in opts:
+        if opt == "-t":
+            try:
+                timeout = float(value)
+            except ValueError:
+                timeout = -1
+            if not 0 < timeout <= 3600:
+                raise cli.Usage(f"bad timeout {value!r}")
+        elif opt == "--json":
+            raise cli.Usage("--json lists this host only")
+    try:
+        chosen = hosts.choose([v for o, v in opts if o == "-H"], ("-A", "") in opts)
+    except hostlist.BadHosts as e:
+        raise SessError(str(e), USAGE_CODE) from None
+    failed = 0
+    for answer in hosts.query(chosen, timeout):
+        for line in host_lines(answer):
+            print(line)
+        if answer.error:
+            failed += 1
+            sys.stderr.write(f"sesslist: warning: {answer.shown}: {answer.error}\n")
+        elif answer.listing is not None and answer.listing.dropped:
+            sys.stderr.write(f"sesslist: warning: {answer.shown}: "
+                             f"{answer.listing.dropped} malformed sessions skipped\n")
+    sys.stdout.flush()
+    return TOOL if failed else 0
+
+
+def host_lines(answer: Answer) -> list[str]:
+    """One host's sessions as sesslist lines, each after ``HOST: ``."""
+    listing = answer.listing
+    if listing is None:
+        return []
+    now = listing.now if listing.now is not None else time.time()  # the host's clock
+    return [f"{answer.shown}: {format_status(st, now)}" for st in listing.sessions]

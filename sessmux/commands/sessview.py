@@ -18,7 +18,11 @@ from sessmux.core import names
 from sessmux.core.errors import NO_SESSION, TOOL, SessError
 from sessmux.system.ttyio import get_winsize
 
-USAGE = "usage: sessview [-e key] [-t [name ...]]"
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from sessmux.core.hostlist import Host
+
+USAGE = "usage: sessview [-e key] [--hosts] [-H host ...] [-t [name ...]]"
 HELP = USAGE + """
 
 Browse your sessions: the list on the left (state, idle or orphaned time,
@@ -33,8 +37,12 @@ n new session, r set long name, k kill, / filter, space mark, t tile,
             others are watched; ^B o moves the focus, ^B d goes to the list
   -e KEY    sessions attached with Enter detach when KEY is typed
             (^A, C-a or one character; twice sends it), as sessmux -e
+  --hosts   also the sessions of every host in ~/.config/sessmux/hosts,
+            grouped by host (asked over ssh every few seconds); Enter on
+            one attaches through rezume, and ~. comes back here
+  -H HOST   also HOST's sessions (repeat for more hosts; implies --hosts)
 
-Exit status: 0; 1 usage; 2 no usable terminal (not a terminal, TERM=dumb,
+Exit status: 0; 1 usage (also a bad hosts file); 2 no usable terminal (not a terminal, TERM=dumb,
 smaller than 40x10); 8 session directory refused; 17 a named session does
 not exist.  See sessview(1).
 """
@@ -74,8 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _sessview(argv: Sequence[str]) -> int:
-    opts, rest = cli.parse(argv, "te:", HELP)
+    if list(argv[:1]) in (["--help"], ["--version"]):
+        cli.parse(argv, "", HELP)
+    opts, rest = cli.getopt(argv, "te:H:", ["hosts"])
     flags = dict(opts)
+    hosts = _hosts(opts)
     if rest and "-t" not in flags:
         raise cli.Usage(f"unexpected argument {rest[0]!r} (session names go with -t)")
     wanted = [names.check(n) for n in rest]
@@ -94,10 +105,26 @@ def _sessview(argv: Sequence[str]) -> int:
         for name in wanted:
             if name not in known:
                 raise SessError(f"no session {name}", NO_SESSION)
-    return _run(directory, key, wanted if "-t" in flags else None)
+    return _run(directory, key, wanted if "-t" in flags else None, hosts)
 
 
-def _run(directory: str, key: int | None, tiles: list[str] | None) -> int:
+def _hosts(opts: cli.Options) -> list[Host] | None:
+    """``--hosts``, ``-H``: the hosts whose sessions are shown too (None: this one only)."""
+    if not any(opt in ("--hosts", "-H") for opt, _ in opts):
+        return None
+    from sessmux.core import hostlist
+    from sessmux.remote import hosts
+
+    try:
+        return hosts.choose([v for o, v in opts if o == "-H"], ("--hosts", "") in opts)
+    except hostlist.BadHosts as e:
+        from sessmux.core.errors import USAGE as USAGE_CODE
+
+        raise SessError(str(e), USAGE_CODE) from None
+
+
+def _run(directory: str, key: int | None, tiles: list[str] | None,
+         hosts: list[Host] | None = None) -> int:
     import urwid
 
     from sessmux.sessview.app import App
@@ -107,7 +134,12 @@ def _run(directory: str, key: int | None, tiles: list[str] | None) -> int:
            for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGQUIT)}
     try:
         screen = urwid.display.raw.Screen()
-        App(directory, screen, key).run(tiles)
+        if hosts is None:
+            App(directory, screen, key).run(tiles)
+        else:
+            from sessmux.sessview.hosts import HostsApp
+
+            HostsApp(directory, screen, key, hosts).run(tiles)
     except Hangup as h:
         return 128 + h.sig  # the screen was stopped on the way out
     finally:

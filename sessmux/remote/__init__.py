@@ -2,6 +2,7 @@
 
 Modules (this file imports none of them: importing the package costs nothing):
 
+* :mod:`~sessmux.remote.hosts` -- many hosts' sessions at once, over shared ssh connections (I/O)
 * :mod:`~sessmux.remote.outage` -- the outage display, and what it must know of the output (pure)
 * :mod:`~sessmux.remote.rezume` -- the rezume client: ssh, its link and keepalives (I/O)
 

@@ -14,6 +14,7 @@ read-write connection.  Modules:
 * :mod:`~sessmux.sessview.browser`, :mod:`~sessmux.sessview.tiles` -- the two views' widgets
 * :mod:`~sessmux.sessview.tiling` -- the tiles' connections and focus (I/O)
 * :mod:`~sessmux.sessview.app` -- the main loop that ties them together (I/O)
+* :mod:`~sessmux.sessview.hosts` -- ``--hosts``: other hosts' sessions, grouped by host (I/O)
 
 urwid is imported only here, never by the master or the small tools.
 """

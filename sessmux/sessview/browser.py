@@ -54,6 +54,17 @@ connection (it takes over from anywhere else); the others only watch.
 Press any key to close this help."""
 
 
+def grouped(items: list[urwid.Widget], groups: list[tuple[str, int]]) -> list[urwid.Widget]:
+    """``items`` with a title row before each group's run of them."""
+    out: list[urwid.Widget] = []
+    at = 0
+    for title, count in groups:
+        out.append(urwid.Text(("title", title), wrap="clip"))
+        out += items[at : at + count]
+        at += count
+    return out
+
+
 def footer_markup(pairs: list[tuple[str, str]]) -> list[tuple[str, str] | str]:
     """``Enter attach  n new ...`` with the keys highlighted."""
     markup: list[tuple[str, str] | str] = []
@@ -99,6 +110,7 @@ class Browser(urwid.WidgetWrap[Any]):
         self.selected = selected
         self.shown: list[tuple[str, str, str, bool]] = []
         self.shown_all = True  # no filter hides a session
+        self.groups: list[tuple[str, int]] | None = None
         urwid.connect_signal(self.walker, "modified", self._moved)
         super().__init__(self.frame)
 
@@ -109,23 +121,32 @@ class Browser(urwid.WidgetWrap[Any]):
         return focus.name if isinstance(focus, SessionItem) else None
 
     def show(self, entries: list[tuple[str, str, str, bool]], header: str,
-             everything: bool = True) -> None:
-        """Replace the list (name, two lines, marked), keeping the selection."""
+             everything: bool = True, groups: list[tuple[str, int]] | None = None) -> None:
+        """Replace the list (name, two lines, marked), keeping the selection.
+
+        ``groups``: the entries come in runs, each under a title (sessions
+        by host): (title, how many entries), in order.
+        """
         self.header.set_text(header)
         self.shown_all = everything
-        if entries == self.shown:
+        if entries == self.shown and groups == self.groups:
             return
         self.shown = list(entries)
+        self.groups = groups
         keep = self.current
-        names = [e[0] for e in entries]
+        items: list[urwid.Widget] = [SessionItem(*e) for e in entries]
+        if groups:
+            items = grouped(items, groups)
+        names = [item.name if isinstance(item, SessionItem) else None for item in items]
         urwid.disconnect_signal(self.walker, "modified", self._moved)
-        self.walker[:] = [SessionItem(*e) for e in entries]
+        self.walker[:] = items
         if entries:
-            self.walker.set_focus(names.index(keep) if keep in names else 0)
+            first = next(i for i, n in enumerate(names) if n is not None)
+            self.walker.set_focus(names.index(keep) if keep in names else first)
         urwid.connect_signal(self.walker, "modified", self._moved)
         if self.current != keep:
             self.selected(self.current)
-        if not entries:
+        if not entries and not groups:
             self.walker[:] = [urwid.Text(("dim", "  no sessions" if self.shown_all
                                           else "  no session matches"))]
 

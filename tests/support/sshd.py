@@ -13,6 +13,11 @@ command line that reaches it, and :meth:`Sshd.stop` kills it by pid.
 
 A later test can put a proxy between ssh and this server: ``ssh(port=...)``
 builds the same command line for another port.
+
+Several servers, one per "host": :func:`fleet` starts them side by side
+(each its own port, keys, log and ``SetEnv`` lines, so each host has its
+own session directory), and :func:`client_config` writes the ssh_config
+that names each by an alias, as a user's ``~/.ssh/config`` would.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,3 +202,49 @@ def running(workdir: Path, accept_env: Sequence[str] = ("SESSMUX_ID",),
         yield server
     finally:
         server.stop()
+
+
+def client_config(path: Path, servers: Mapping[str, Sshd], user: str,
+                  dead: Mapping[str, int] | None = None) -> Path:
+    """An ssh_config with one ``Host ALIAS`` per server (``dead``: aliases of bare ports)."""
+    blocks = []
+    ports = {alias: (server.port, server.key) for alias, server in servers.items()}
+    for alias, port in (dead or {}).items():
+        ports[alias] = (port, next(iter(servers.values())).key)
+    for alias, (port, key) in ports.items():
+        blocks.append("\n".join([
+            f"Host {alias}", "  HostName 127.0.0.1", f"  Port {port}", f"  User {user}",
+            f"  IdentityFile {key}", "  IdentitiesOnly yes", "  UserKnownHostsFile /dev/null",
+            "  StrictHostKeyChecking no", "  LogLevel ERROR"]))
+    path.write_text("\n\n".join(blocks) + "\n")
+    return path
+
+
+@contextmanager
+def fleet(workdir: Path, extras: Mapping[str, Sequence[str]]) -> Iterator[dict[str, Sshd]]:
+    """One server per alias in ``extras`` (its extra sshd_config lines); all stopped after."""
+    servers: dict[str, Sshd] = {}
+    try:
+        for alias, extra in extras.items():
+            servers[alias] = start(workdir / alias, accept_env=(), extra=extra)
+        yield servers
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+def logins(server: Sshd) -> int:
+    """How many logins ``server`` has accepted (its log, at LogLevel VERBOSE)."""
+    try:
+        return server.log.read_text(errors="replace").count("Accepted publickey for")
+    except OSError:
+        return 0
+
+
+@contextmanager
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never says a word (a host gone quiet)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(16)
+        yield int(s.getsockname()[1])

@@ -1,0 +1,234 @@
+"""``sessview --hosts``: this host's sessions and other hosts', grouped by host.
+
+Does I/O.  A :class:`HostPoller` thread asks every host for its sessions
+(:func:`sessmux.remote.hosts.query`: all at once, each within its timeout,
+over shared ssh connections) every :data:`INTERVAL` seconds and wakes the
+view through a pipe, as the local poller does.  :class:`HostsApp` is the
+browser with those sessions added under a title per host.  A remote
+session's preview is its state, refreshed with each round (not a live
+picture); Enter on it stops the view, runs ``rezume --id NAME -a HOST``
+in the foreground -- byte-exact, surviving drops -- and comes back to the
+view when rezume ends (``~.`` leaves it, the session going on).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from typing import Any
+
+from sessmux.core.hostlist import Host
+from sessmux.core.names import visible
+from sessmux.remote import hosts as remote
+from sessmux.sessview.app import App
+from sessmux.sessview.info import describe, state
+from sessmux.sessview.poll import Snapshot
+
+INTERVAL = 5.0  # seconds between rounds of asking the hosts
+TIMEOUT = 8.0  # seconds one host has to answer in a round
+_SHIFTED = ("created", "activity", "disconnected_at")
+_REZUME_WITH_ARG = frozenset("piJFlo")  # the ssh options rezume passes on
+_REZUME_FLAGS = frozenset("46ACv")
+
+
+def key_of(host: Host, name: str) -> str:
+    """How the view names a remote session: ``HOST: NAME`` (never a local name)."""
+    return f"{visible(host.dest)}: {name}"
+
+
+def snapshots(answer: remote.Answer, now: float) -> list[Snapshot]:
+    """One host's sessions as the browser's snapshots, their times on our clock."""
+    listing = answer.listing
+    if listing is None:
+        return []
+    shift = now - listing.now if listing.now is not None else 0.0
+    found = []
+    for st in listing.sessions:
+        status: dict[str, Any] = dict(st)
+        for field in _SHIFTED:
+            if isinstance(status.get(field), int | float):
+                status[field] = status[field] + shift
+        snap = Snapshot(status, None, None)
+        snap.name = key_of(answer.host, str(st["name"]))
+        found.append(snap)
+    return found
+
+
+def rezume_argv(host: Host, name: str, env: dict[str, str] | os._Environ[str]) -> list[str]:
+    """``rezume [ssh options] [--sessmux BIN/sessmux] --id NAME -a HOST``."""
+    argv = ["rezume"]
+    options = list(host.options)
+    while options:
+        word = options.pop(0)
+        if len(word) >= 2 and word[0] == "-" and word[1] in _REZUME_WITH_ARG:
+            argv += [word, options.pop(0)] if len(word) == 2 and options else [word]
+        elif len(word) == 2 and word[0] == "-" and word[1] in _REZUME_FLAGS:
+            argv.append(word)
+    where = host.bin or remote.remote_bin(env)
+    if where:
+        argv += ["--sessmux", os.path.join(where, "sessmux")]
+    return [*argv, "--id", name, "-a", "--", host.dest]
+
+
+class HostPoller:
+    """A daemon thread asking the hosts for their sessions every ``interval`` seconds."""
+
+    def __init__(self, hosts: list[Host], wake_fd: int, interval: float = INTERVAL) -> None:
+        self.hosts = hosts
+        self.wake_fd = wake_fd
+        self.interval = interval
+        self.lock = threading.Lock()
+        self.latest: list[remote.Answer] | None = None
+        self.asked = threading.Event()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, name="sessview-hosts", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def now(self) -> None:
+        self.asked.set()
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.asked.set()
+
+    def take(self) -> list[remote.Answer] | None:
+        with self.lock:
+            latest, self.latest = self.latest, None
+        return latest
+
+    def _run(self) -> None:
+        while not self.stopping:
+            started = time.monotonic()
+            try:
+                answers = remote.query(self.hosts, TIMEOUT)
+            except Exception as e:  # noqa: BLE001 -- a failed round is retried, never fatal
+                answers = [remote.Answer(h) for h in self.hosts]
+                for a in answers:
+                    a.error = f"cannot ask: {visible(str(e))}"
+            with self.lock:
+                self.latest = answers
+            try:
+                os.write(self.wake_fd, b"h")
+            except OSError:
+                return  # the view has gone
+            self.asked.wait(max(0.05, self.interval - (time.monotonic() - started)))
+            self.asked.clear()
+
+
+class HostsApp(App):
+    """The browser, with every host's sessions under its own title."""
+
+    def __init__(self, directory: str, screen: Any, detach_key: int | None,
+                 hosts: list[Host]) -> None:
+        super().__init__(directory, screen, detach_key)
+        self.hosts = hosts
+        self.remote: dict[str, tuple[Host, Snapshot]] = {}
+        self.notes: dict[str, str] = {h.dest: "asking..." for h in hosts}
+        self.host_poller = HostPoller(hosts, self.loop.watch_pipe(self._hosts_polled))
+
+    def run(self, tiles: list[str] | None = None) -> None:
+        self.host_poller.start()
+        try:
+            super().run(tiles)
+        finally:
+            self.host_poller.stop()
+
+    def _hosts_polled(self, data: bytes) -> bool:
+        answers = self.host_poller.take()
+        if answers is None:
+            return True
+        now = time.time()
+        self.remote = {}
+        for answer in answers:
+            self.notes[answer.host.dest] = answer.error
+            for snap in snapshots(answer, now):
+                self.remote[snap.name] = (answer.host, snap)
+        self._show()
+        current = self.browser.current
+        if current in self.remote and self.tiling is None:
+            self._watch(current)  # the preview's state, refreshed
+        return True
+
+    def _listed(self) -> list[Snapshot]:
+        needle = self.filter.lower()
+        return super()._listed() + [s for _, s in self.remote.values() if not needle or needle in (
+            f"{s.name} {s.status.get('longname') or ''}".lower())]
+
+    def _show(self) -> None:
+        now = time.time()
+        listed = self._listed()
+        local = [s for s in listed if s.name not in self.remote]
+        runs: list[tuple[str, list[Snapshot]]] = [("── this host ──", local)]
+        for host in self.hosts:
+            mine = [s for s in listed if s.name in self.remote and self.remote[s.name][0] is host]
+            note = self.notes.get(host.dest) or ""
+            runs.append((f"── {visible(host.dest)} ──" + (f" {note}" if note else ""), mine))
+        entries = [(s.name, *describe(s.status, now, s.command), s.name in self.marked)
+                   for _, run in runs for s in run]
+        count = len(self.snapshots) + len(self.remote)
+        header = (f" sessview: {count} session{'' if count == 1 else 's'} on "
+                  f"{1 + len(self.hosts)} hosts")
+        if self.filter:
+            header += f", {len(listed)} matching /{self.filter}"
+        if self.want is not None and self.want in self.snapshots:
+            self.browser.shown = []
+            self.want = None  # a new session is local: shown under this host
+        self.browser.show(entries, header, everything=not self.filter,
+                          groups=[(title, len(run)) for title, run in runs])
+        if self.preview is None and self.browser.current and self.tiling is None:
+            self._watch(self.browser.current)
+
+    def _watch(self, name: str | None) -> None:
+        if name not in self.remote:
+            super()._watch(name)
+            return
+        if self.preview is not None:
+            self.preview.close()
+            self.preview = None
+        host, snap = self.remote[name]
+        view = self.browser.preview
+        view.model = None
+        view.note = (f"{state(snap.status)} on {visible(host.dest)}; "
+                     "Enter attaches through rezume")
+        self.browser.preview_box.set_title(f"{name} (remote)")
+        view.changed()
+
+    def attach(self, name: str, force: bool = False) -> None:
+        if name not in self.remote:
+            super().attach(name, force)
+            return
+        host, snap = self.remote[name]
+        self._close_watches()
+        argv = rezume_argv(host, str(snap.status["name"]), os.environ)
+        with self.paused():
+            try:
+                code = subprocess.run(argv).returncode
+                error = ""
+            except OSError as e:
+                code, error = 127, f"cannot run rezume: {e.strerror}"
+        self.host_poller.now()
+        if error:
+            self.say(error, error=True)
+        else:
+            left = code in (0, 255)  # ~. or the session's end
+            self.say(f"back from {name}" + ("" if left else f" (status {code})"))
+        self._watch(name)
+
+    def rename(self, name: str) -> None:
+        if name in self.remote:
+            self.say(f"{name} is on another host: name it there (sessname)", error=True)
+        else:
+            super().rename(name)
+
+    def kill(self, name: str) -> None:
+        if name in self.remote:
+            self.say(f"{name} is on another host: kill it there (sesskill)", error=True)
+        else:
+            super().kill(name)
+
+    def _tile_names(self) -> list[str]:
+        return [n for n in super()._tile_names() if n not in self.remote]
