@@ -8,14 +8,12 @@ normal, error, or a hang-up or termination signal.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from collections.abc import Sequence
-from types import FrameType
 
 from sessmux.commands import cli
 from sessmux.core import names
-from sessmux.core.errors import NO_SESSION, TOOL, SessError
+from sessmux.core.errors import NO_SESSION, TOOL, SessError, Signalled
 from sessmux.system.ttyio import get_winsize
 
 USAGE = "usage: sessview [-e key] [-t [name ...]]"
@@ -39,18 +37,6 @@ smaller than 40x10); 8 session directory refused; 17 a named session does
 not exist.  See sessview(1).
 """
 MIN_COLS, MIN_ROWS = 40, 10
-
-
-class Hangup(Exception):
-    """A signal that ends sessview: unwind (giving the terminal back), then exit."""
-
-    def __init__(self, sig: int) -> None:
-        super().__init__(sig)
-        self.sig = sig
-
-
-def _hangup(sig: int, frame: FrameType | None) -> None:
-    raise Hangup(sig)
 
 
 def check_terminal(env: dict[str, str] | os._Environ[str], fds: tuple[int, int] = (0, 1)) -> None:
@@ -103,16 +89,11 @@ def _run(directory: str, key: int | None, tiles: list[str] | None) -> int:
     from sessmux.sessview.app import App
 
     urwid.set_encoding("utf8" if _utf8() else "ascii")
-    old = {sig: signal.signal(sig, _hangup)
-           for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGQUIT)}
     try:
         screen = urwid.display.raw.Screen()
         App(directory, screen, key).run(tiles)
-    except Hangup as h:
+    except Signalled as h:
         return 128 + h.sig  # the screen was stopped on the way out
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
     return 0
 
 

@@ -38,7 +38,7 @@ from sessmux.core.ring import Ring
 from sessmux.core.view import Answered, View
 from sessmux.master import clients, datapath, ending
 from sessmux.master.datapath import EXIT_GRACE
-from sessmux.system import registry, unix
+from sessmux.system import registry, signals, unix
 from sessmux.system.ttyio import get_winsize, set_winsize
 
 TYPE_CHECKING = False  # typing costs a megabyte per master
@@ -131,9 +131,8 @@ class Master:
         self.entry = registry.open_entry(name, directory, os.getpid(), self.created)
         self.poll = select.poll()
         self.registered: dict[int, int] = {}
-        self.sig_r, self.sig_w = os.pipe()
-        for fd in (self.sig_r, self.sig_w, pty_fd):
-            os.set_blocking(fd, False)
+        self.sigs = signals.SignalFD(signal.SIGCHLD)  # the program stopped, continued or ended
+        os.set_blocking(pty_fd, False)
         listener.setblocking(False)
 
     # -- lifecycle ---------------------------------------------------------
@@ -179,8 +178,6 @@ class Master:
 
     def run(self) -> None:
         """Serve until the session ends."""
-        signal.set_wakeup_fd(self.sig_w)
-        signal.signal(signal.SIGCHLD, lambda s, f: None)
         self.reap()
         while not self.done:
             self.update_polling()
@@ -312,6 +309,7 @@ class Master:
         self.entry.ended()
         if self.utmp is not None:
             self.utmp.remove()
+        self.sigs.close()
 
     def flush_blocking(self, conn: Conn, limit: float = 1.0) -> None:
         """Last words to a client before the master exits, bounded in time."""
@@ -430,7 +428,7 @@ class Master:
     def update_polling(self) -> None:
         pty_events = (IN if not self.holding() else 0) | (OUT if self.inbuf else 0)
         self.want(self.pty_fd, pty_events if self.pty_open else 0)
-        self.want(self.sig_r, IN)
+        self.want(self.sigs.fd, IN)
         if self.listen_at and time.monotonic() >= self.listen_at:
             self.listen_at = 0.0
         self.want(self.listener.fileno(), 0 if self.listen_at else IN)
@@ -460,11 +458,8 @@ class Master:
                 datapath.write_input(self)
             if ev & (IN | ERR):
                 datapath.read_output(self)
-        elif fd == self.sig_r:
-            try:
-                os.read(self.sig_r, 256)
-            except BlockingIOError:
-                pass
+        elif fd == self.sigs.fd:
+            self.sigs.drain()
             self.reap()
         elif fd == self.listener.fileno():
             clients.accept(self)

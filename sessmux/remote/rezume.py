@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from sessmux.core import resume_protocol
 from sessmux.core.ring import Ring
 from sessmux.remote import outage
+from sessmux.system import signals
 from sessmux.system.ttyio import TerminalGuard, get_winsize
 
 HELP = b"""\r
@@ -139,8 +140,7 @@ class Client:
         self.acked = 0  # output acknowledged to the host
         self.retry_now = False
         self.escape = "start"  # ssh-like escapes: after Enter, "~" is special
-        self.wake_r, self.wake_w = os.pipe()
-        os.set_blocking(self.wake_w, False)
+        self.sigs: signals.SignalFD | None = None  # while running: window changes
         self.tty = os.isatty(stdin)
         # For REZUME_STATS: resyncs, output bytes replayed, longest time without contact.
         self.resyncs = self.replayed = 0
@@ -235,7 +235,7 @@ class Client:
         if self.shown == "overlay":
             self.unshow()  # the shell gets the main screen; the next status puts it back
         guard.restore()
-        os.kill(os.getpid(), signal.SIGTSTP)
+        signals.take_default(signal.SIGTSTP)
         guard.raw()
         if link is not None and link.hello is not None:
             link.send(resume_protocol.encode_winsize(*self.size()))
@@ -328,20 +328,15 @@ class Client:
 
     def run(self) -> int:
         """Connect, relay, reconnect; return the remote program's exit status."""
-        old = signal.signal(signal.SIGWINCH, lambda sig, frame: None)
-        old_wakeup = signal.set_wakeup_fd(self.wake_w)
-        try:
-            with TerminalGuard((self.stdin, self.stdout), self.stdin if self.tty else None) as g:
-                g.raw()
-                try:
-                    return self.loop(g)
-                finally:
-                    self.unshow()
-                    if self.tail:
-                        self.write(self.tail)  # the session's last bytes, whole or not
-        finally:
-            signal.set_wakeup_fd(old_wakeup)
-            signal.signal(signal.SIGWINCH, old)
+        with signals.SignalFD(signal.SIGWINCH) as self.sigs, \
+                TerminalGuard((self.stdin, self.stdout), self.stdin if self.tty else None) as g:
+            g.raw()
+            try:
+                return self.loop(g)
+            finally:
+                self.unshow()
+                if self.tail:
+                    self.write(self.tail)  # the session's last bytes, whole or not
 
     def loop(self, guard: TerminalGuard) -> int:
         link: Link | None = None
@@ -401,9 +396,10 @@ class Client:
         # --manual waits for Enter, not for the retry time (which has passed):
         # without this the status line was redrawn in a busy loop.
         timeout = 1.0 if self.s.manual else max(0.0, min(1.0, until - time.monotonic()))
-        ready, _, _ = select.select([self.stdin, self.wake_r], [], [], timeout)
-        if self.wake_r in ready:
-            os.read(self.wake_r, 64)
+        assert self.sigs is not None
+        ready, _, _ = select.select([self.stdin, self.sigs.fd], [], [], timeout)
+        if self.sigs.fd in ready:
+            self.sigs.drain()  # the size is sent when contact returns
         if self.stdin in ready:
             data = os.read(self.stdin, 4096)
             if data:
@@ -438,16 +434,16 @@ class Client:
                     resume_protocol.encode(resume_protocol.PING, int(now * 1000).to_bytes(8, "big"))
                 )
                 next_ping = now + self.s.interval
-            watch = [link.rfd, link.efd, self.wake_r, self.stdin]
+            assert self.sigs is not None
+            watch = [link.rfd, link.efd, self.sigs.fd, self.stdin]
             wait = max(0.0, min(next_ping, link.contact + dead_after) - now)
             writers = [link.wfd] if link.out else []
             ready, writable, _ = select.select(watch, writers, [], min(wait, 1.0))
             if writable:
                 link.flush()
-            if self.wake_r in ready:
-                sigs = os.read(self.wake_r, 64)
-                if signal.SIGWINCH in sigs and link.hello is not None:
-                    link.send(resume_protocol.encode_winsize(*self.size()))
+            if (self.sigs.fd in ready and signal.SIGWINCH in self.sigs.drain()
+                    and link.hello is not None):
+                link.send(resume_protocol.encode_winsize(*self.size()))
             if link.efd in ready:
                 chunk = os.read(link.efd, 4096)
                 link.errors = (link.errors + chunk)[-4096:]

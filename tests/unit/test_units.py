@@ -349,8 +349,8 @@ def test_the_tools_and_the_master_start_lean(module: str) -> None:
 @pytest.mark.parametrize("name", [
     "sessmux.core.jsonframe", "sessmux.core.names", "sessmux.core.control_protocol",
     "sessmux.core.render", "sessmux.core.resume_protocol", "sessmux.core.ring",
-    "sessmux.core.screen", "sessmux.system.settings", "sessmux.system.unix",
-    "sessmux.core.vtparse"
+    "sessmux.core.screen", "sessmux.system.settings", "sessmux.system.signals",
+    "sessmux.system.unix", "sessmux.core.vtparse"
 ])
 def test_module_header_examples(name: str) -> None:
     import doctest
