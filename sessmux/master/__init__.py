@@ -3,6 +3,7 @@
 Modules (this file imports none of them: importing the package costs nothing):
 
 * :mod:`~sessmux.master.loop` -- the master: one daemon per session, its event loop (I/O)
+* :mod:`~sessmux.master.hold` -- output kept, and the program held, for a resuming client (pure)
 * :mod:`~sessmux.master.clients` -- accepting connections and reading their requests (I/O)
 * :mod:`~sessmux.master.requests` -- what the master does with each request (I/O through it)
 * :mod:`~sessmux.master.datapath` -- program output to terminals, keys to the program (I/O)

@@ -13,7 +13,8 @@ fall behind, and are repainted when they drop out of the ring.  A resuming
 client (``sessmux -s``) is different: it is expected back after an outage,
 so the master keeps every byte it has not acknowledged, and holds the
 program while the replay buffer is full of them -- for at most its hold
-time (``sessmux -H``), after which the session runs free again.  Requests
+time (``sessmux -H``), after which the session runs free again
+(:mod:`sessmux.master.hold`).  Requests
 from tools are answered from the same loop; nothing in it blocks.
 
 No client can exhaust it either: out of descriptors, it rests its
@@ -38,6 +39,7 @@ from sessmux.core.ring import Ring
 from sessmux.core.view import Answered, View
 from sessmux.master import clients, datapath, ending
 from sessmux.master.datapath import EXIT_GRACE
+from sessmux.master.hold import Hold
 from sessmux.system import registry, signals, unix
 from sessmux.system.ttyio import get_winsize, set_winsize
 
@@ -102,12 +104,7 @@ class Master:
         self.tty_seen: int | None = None  # ... and the last terminal among them
         self.input_offset = 0  # bytes of input the program has been given
         self.tokens: dict[str, int] = {}  # input received from each resuming client
-        # The resuming client expected back (its token), the output it has
-        # acknowledged, how long it may hold the program, since when it does.
-        self.resumer: str | None = None
-        self.acked = 0
-        self.hold_for = 0.0
-        self.hold_since: float | None = None
+        self.hold = Hold(ring_size)  # output kept, and the program held, for a resuming client
         self.longname = ""
         self.reco: dict[str, object] | None = None
         self.stopped = False
@@ -217,8 +214,8 @@ class Master:
             waits.append(self.exit_deadline - time.monotonic())
         if self.view_behind():
             waits.append(IDLE)
-        if holding and self.hold_since is not None:
-            waits.append(self.hold_since + self.hold_for - time.monotonic())
+        if holding and self.hold.since is not None:
+            waits.append(self.hold.since + self.hold.seconds - time.monotonic())
         elif holding:
             assert self.rw is not None
             waits.append(self.rw.progress + STALL - time.monotonic())
@@ -358,8 +355,7 @@ class Master:
         """Whether the read-write terminal, or a resuming client, holds the program back."""
         room = self.resume_room()
         if room is not None and room <= 0:
-            if self.hold_since is None:
-                self.hold_since = time.monotonic()
+            self.hold.started(time.monotonic())
             return True
         rw = self.rw
         return (
@@ -368,40 +364,17 @@ class Master:
         )
 
     def resume_room(self) -> int | None:
-        """Output that may still be read before the resuming client's would be lost.
-
-        None when no resuming client holds the program: there is none, its
-        hold is off (0) or has run out, or there is no replay buffer.
-        """
-        if self.resumer is None or self.hold_for <= 0 or self.replay <= 0:
-            return None
-        if self.hold_since is not None and time.monotonic() - self.hold_since >= self.hold_for:
-            if self.resumer is not None:
-                self.log(f"held the program {self.hold_for:g} s; it runs free again")
-                self.resumer = None  # until the client comes back (it is then told)
-            return None
-        return self.replay - (self.ring.end - self.acked)
+        """Output that may still be read before the resuming client's would be lost (see Hold)."""
+        if self.hold.run_out(time.monotonic()):
+            self.log(f"held the program {self.hold.seconds:g} s; it runs free again")
+        return self.hold.room(self.ring.end)
 
     def writer_attached(self, conn: Conn, hold_for: object) -> None:
-        """A new read-write connection: a resuming client is expected back after it."""
-        self.hold_since = None
-        if not conn.framed:
-            self.resumer = None  # a terminal: it is repainted, nothing is held for it
-            return
-        self.resumer, self.acked = conn.token, conn.offset
-        # A client that says no hold (or cannot acknowledge) holds nothing.
-        seconds = hold_for if isinstance(hold_for, (int, float)) else 0.0
-        self.hold_for = float(seconds) if 0 <= seconds < 1e9 else 0.0  # (nan, inf: no)
+        self.hold.attached(conn, hold_for)
 
     def acknowledged(self, conn: Conn, offset: int) -> None:
-        """The resuming client has the output before ``offset``: that much is free."""
-        if conn is not self.rw or not conn.framed:
-            return
-        self.acked = max(self.acked, min(offset, conn.offset))
-        if self.ring.end - self.acked < self.replay:
-            # Caught up (after a repaint, even after its hold ran out): hold again.
-            self.hold_since = None
-            self.resumer = conn.token
+        if conn is self.rw:
+            self.hold.acknowledged(conn, offset, self.ring.end)
 
     def want(self, fd: int, events: int) -> None:
         if fd < 0:

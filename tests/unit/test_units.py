@@ -350,7 +350,7 @@ def test_the_tools_and_the_master_start_lean(module: str) -> None:
     "sessmux.core.jsonframe", "sessmux.core.names", "sessmux.core.control_protocol",
     "sessmux.core.render", "sessmux.core.resume_protocol", "sessmux.core.ring",
     "sessmux.core.screen", "sessmux.system.settings", "sessmux.system.signals",
-    "sessmux.system.unix", "sessmux.core.vtparse"
+    "sessmux.system.unix", "sessmux.core.vtparse", "sessmux.master.hold"
 ])
 def test_module_header_examples(name: str) -> None:
     import doctest
