@@ -34,10 +34,9 @@ import os
 import select
 import time
 
-from sessmux.core import resume_protocol
 from sessmux.core.ring import Ring
 from sessmux.core.view import Answered, View
-from sessmux.master import clients, datapath, ending
+from sessmux.master import clients, datapath, ending, finish
 from sessmux.master.datapath import EXIT_GRACE
 from sessmux.master.hold import Hold
 from sessmux.system import registry, signals, unix
@@ -202,9 +201,9 @@ class Master:
             if not events and self.view_behind():
                 self.view.step(self.ring)
             self.check_timers()
-            self.maybe_finish()
+            finish.maybe_finish(self)
         self.log("ending")
-        self.cleanup()
+        finish.cleanup(self)
 
     def timeout(self) -> int:
         """Milliseconds the loop may sleep: until the next thing to check."""
@@ -242,34 +241,11 @@ class Master:
             self.done = True
         if now >= self.next_check:
             self.next_check = now + SOCKET_CHECK
-            self.check_socket()
+            finish.check_socket(self)
             if not self.pruned:
                 # Not at start-up: reading every entry would delay the first attach.
                 self.pruned = True
                 self.entry.prune()
-
-    def check_socket(self) -> None:
-        """A master nobody can reach, whose program is gone, ends; else it re-listens."""
-        try:
-            if os.stat(self.path).st_ino == self.inode:
-                return
-        except OSError:
-            pass
-        if self.status is not None and self.rw is None:
-            self.log("socket gone and program ended: nobody can reach us; ending")
-            self.done = True
-            return
-        try:
-            fresh = unix.listen_at(self.path)
-            fresh.setblocking(False)
-        except OSError as e:
-            self.log(f"socket gone and cannot be made again: {e}")
-            return
-        self.forget(self.listener.fileno())
-        self.listener.close()
-        self.listener = fresh
-        self.inode = os.stat(self.path).st_ino
-        self.log("socket was removed; listening again")
 
     def view_behind(self) -> bool:
         """Whether the idle loop should feed the screen model now."""
@@ -285,62 +261,6 @@ class Master:
         if self.rw is None and self.ring.end > self.ring.start:
             return True
         return self.wants_view or self.ring.end - self.ring.start > self.ring.capacity // 2
-
-    def cleanup(self) -> None:
-        try:
-            if os.stat(self.path).st_ino == self.inode:
-                os.unlink(self.path)
-        except OSError:
-            pass
-        if self.status is None:
-            # pty 4.0 sesskill: the program gets a HUP as the session ends.
-            for sig in (signal.SIGHUP, signal.SIGCONT):
-                try:
-                    os.killpg(self.pid, sig)
-                except OSError:
-                    pass
-        for conn in list(self.conns.values()):
-            self.flush_blocking(conn)
-            ending.drop(self, conn)
-        # The records last: the clients waiting for our last words go first.
-        self.entry.ended()
-        if self.utmp is not None:
-            self.utmp.remove()
-        self.sigs.close()
-
-    def flush_blocking(self, conn: Conn, limit: float = 1.0) -> None:
-        """Last words to a client before the master exits, bounded in time."""
-        deadline = time.monotonic() + limit
-        while conn.control and time.monotonic() < deadline:
-            try:
-                n = conn.sock.send(conn.control)
-                del conn.control[:n]
-            except BlockingIOError:
-                select.select([], [conn.sock], [], max(0.0, deadline - time.monotonic()))
-            except OSError:
-                break
-
-    def maybe_finish(self) -> None:
-        """End when the program is gone and its output drained and delivered."""
-        if self.status is None or self.pty_open or self.done:
-            return
-        rw = self.rw
-        if rw is None or rw.backlog(self.ring):
-            return  # pty 4.0: wait, with the last output, for a reconnect
-        if rw.held:
-            return  # its signaller has not said go: it would find us gone
-        if rw.framed and not rw.exit_sent:
-            rw.exit_sent = True  # the resuming client learns it for certain
-            rw.blob += resume_protocol.encode_exit(self.status)
-            datapath.deliver(self, rw)
-            if rw.backlog(self.ring) or self.rw is not rw:
-                return
-            # Said: end now.  (Its frames are read to the end, so waiting a turn
-            # could meet the client's goodbye first and leave us waiting for it.)
-        for conn in self.attached():
-            conn.send({"t": "exited", "code": self.status})
-            ending.detach(self, conn, notify=None)
-        self.done = True
 
     # -- polling -----------------------------------------------------------
 

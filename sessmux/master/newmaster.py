@@ -224,6 +224,7 @@ def run_master(report_fd: int, plan: Plan) -> None:
     os.chdir("/")
     report(report_fd, f"ok {name} {os.getpid()} {note}")
     # Imported only here, in the master: the client that forked us never pays for it.
+    from sessmux.master import finish
     from sessmux.master.loop import Master
 
     master = Master(name, directory, listener, master_fd, pid, gate_w, options.ring_size, log_fd)
@@ -235,7 +236,7 @@ def run_master(report_fd: int, plan: Plan) -> None:
         import traceback
 
         master.log("crashed: " + traceback.format_exc())
-        master.cleanup()
+        finish.cleanup(master)
     os._exit(0)
 
 
