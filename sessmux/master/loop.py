@@ -31,16 +31,16 @@ control requests in :mod:`sessmux.master.requests`.
 from __future__ import annotations
 
 import os
-import select
 import time
 
 from sessmux.core.ring import Ring
 from sessmux.core.view import Answered, View
-from sessmux.master import clients, datapath, ending, finish
+from sessmux.master import clients, datapath, ending, finish, program
 from sessmux.master.datapath import EXIT_GRACE
 from sessmux.master.hold import Hold
+from sessmux.master.polling import ERR, IN, OUT, Poller
 from sessmux.system import registry, signals, unix
-from sessmux.system.ttyio import get_winsize, set_winsize
+from sessmux.system.ttyio import get_winsize
 
 TYPE_CHECKING = False  # typing costs a megabyte per master
 if TYPE_CHECKING:
@@ -64,8 +64,6 @@ LISTEN_REST = 0.5  # out of descriptors: seconds before accepting is tried again
 # it has 65535 x 65535.  A bigger terminal is repainted in its top left part.
 VIEW_MAX = 1000
 REPLY_LIMIT = 1 << 16  # a resuming client owed this much is not read from
-IN, OUT = select.POLLIN, select.POLLOUT
-ERR = select.POLLERR | select.POLLHUP | select.POLLNVAL
 
 
 class Master:
@@ -125,8 +123,7 @@ class Master:
         self.next_check = time.monotonic() + SOCKET_CHECK
         self.pruned = False  # old registry entries are removed once, at the first check
         self.entry = registry.open_entry(name, directory, os.getpid(), self.created)
-        self.poll = select.poll()
-        self.registered: dict[int, int] = {}
+        self.poller = Poller()
         self.sigs = signals.SignalFD(signal.SIGCHLD)  # the program stopped, continued or ended
         os.set_blocking(pty_fd, False)
         listener.setblocking(False)
@@ -178,7 +175,7 @@ class Master:
         while not self.done:
             self.update_polling()
             try:
-                events = self.poll.poll(self.timeout())
+                events = self.poller.poll.poll(self.timeout())
             except InterruptedError:
                 continue
             for fd, ev in events:
@@ -297,26 +294,10 @@ class Master:
             self.hold.acknowledged(conn, offset, self.ring.end)
 
     def want(self, fd: int, events: int) -> None:
-        if fd < 0:
-            return
-        old = self.registered.get(fd)
-        if old == events:
-            return
-        if events == 0:
-            if old is not None:
-                self.poll.unregister(fd)
-                del self.registered[fd]
-            return
-        if old is None:
-            self.poll.register(fd, events)
-        else:
-            self.poll.modify(fd, events)
-        self.registered[fd] = events
+        self.poller.want(fd, events)
 
     def forget(self, fd: int) -> None:
-        if fd in self.registered:
-            self.poll.unregister(fd)
-            del self.registered[fd]
+        self.poller.forget(fd)
 
     def update_polling(self) -> None:
         pty_events = (IN if not self.holding() else 0) | (OUT if self.inbuf else 0)
@@ -376,46 +357,31 @@ class Master:
         self.inbuf += reply
 
     def reap(self) -> None:
-        while self.status is None:
-            try:
-                pid, st = os.waitpid(self.pid, os.WUNTRACED | os.WCONTINUED | os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
-            if os.WIFSTOPPED(st):
+        if self.status is not None:
+            return
+        for what, number in program.reap(self.pid):
+            if what == program.STOPPED:
                 self.stopped = True
                 if self.rw is not None:
-                    self.rw.send({"t": "stopped", "sig": os.WSTOPSIG(st)})
-            elif os.WIFCONTINUED(st):
+                    self.rw.send({"t": "stopped", "sig": number})
+            elif what == program.CONTINUED:
                 self.stopped = False
             else:
-                code = os.waitstatus_to_exitcode(st)
-                self.status = 128 - code if code < 0 else code
+                self.status = number
                 self.stopped = False
                 self.exit_deadline = time.monotonic() + EXIT_GRACE
                 self.log(f"program ended, status {self.status}")
 
     def continue_program(self) -> None:
         self.stopped = False
-        try:
-            os.killpg(self.pid, signal.SIGCONT)
-        except OSError:
-            pass
+        program.cont(self.pid)
 
     def resize(self, rows: int, cols: int, force: bool) -> None:
         if self.status is not None or not (0 < rows <= 0xFFFF and 0 < cols <= 0xFFFF):
             return
         if self._view is not None:
             self._view.resize(self.ring, min(rows, VIEW_MAX), min(cols, VIEW_MAX))
-        if get_winsize(self.pty_fd) != (rows, cols):
-            set_winsize(self.pty_fd, rows, cols)
-        elif force:
-            # The kernel drops a same-size resize; the program still gets one.
-            try:
-                os.killpg(os.tcgetpgrp(self.pty_fd), signal.SIGWINCH)
-            except OSError:
-                pass
+        program.resize(self.pty_fd, rows, cols, force)
 
 
 def _traceback() -> str:
