@@ -5,6 +5,7 @@ Modules (this file imports none of them: importing the package costs nothing):
 * :mod:`~sessmux.master.loop` -- the master: one daemon per session, its event loop (I/O)
 * :mod:`~sessmux.master.polling` -- the loop's poll set: which fds it waits on, for what (I/O)
 * :mod:`~sessmux.master.program` -- the session's program: reaped, continued, resized (I/O)
+* :mod:`~sessmux.master.logfile` -- the master's -o log, which never harms the session (I/O)
 * :mod:`~sessmux.master.hold` -- output kept, and the program held, for a resuming client (pure)
 * :mod:`~sessmux.master.clients` -- accepting connections and reading their requests (I/O)
 * :mod:`~sessmux.master.requests` -- what the master does with each request (I/O through it)
@@ -17,9 +18,9 @@ Modules (this file imports none of them: importing the package costs nothing):
 * :mod:`~sessmux.master.newmaster` -- a new session's plan, and how its master sets up (I/O)
 
 Inside, imports run loop -> clients -> requests -> datapath -> ending ->
-connection, and loop -> finish -> datapath; polling, program and hold
-import none of the others.  Each of them also names :class:`~sessmux.master.loop.Master`
-for its types only (the one circle, type-only).  Imports
+connection, and loop -> finish -> datapath; polling, program, logfile
+and hold import none of the others.  Each of them also names
+:class:`~sessmux.master.loop.Master` for its types only (the one circle, type-only).  Imports
 :mod:`sessmux.system` and :mod:`sessmux.core`; never :mod:`sessmux.client`
 or :mod:`sessmux.remote`.
 """

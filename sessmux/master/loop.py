@@ -14,18 +14,25 @@ client (``sessmux -s``) is different: it is expected back after an outage,
 so the master keeps every byte it has not acknowledged, and holds the
 program while the replay buffer is full of them -- for at most its hold
 time (``sessmux -H``), after which the session runs free again
-(:mod:`sessmux.master.hold`).  Requests
-from tools are answered from the same loop; nothing in it blocks.
+(:mod:`sessmux.master.hold`).  Requests from tools are answered from the
+same loop; nothing in it blocks.
 
 No client can exhaust it either: out of descriptors, it rests its
 listener for :data:`LISTEN_REST` seconds instead of spinning on it; a
 resuming client that reads nothing is not read from; the screen model is
 at most :data:`VIEW_MAX` square; and a log it cannot write loses lines,
-counted and reported once the log works again, never the session.
+counted and reported once the log works again, never the session
+(:mod:`sessmux.master.logfile`).
 
-This module is the loop, the polling and the program; the data path is in
-:mod:`sessmux.master.datapath`, the connections in :mod:`sessmux.master.clients`, the
-control requests in :mod:`sessmux.master.requests`.
+This module is the loop: the session's state, and each turn what it waits
+for, how long, and where each event goes.  The data path is in
+:mod:`~sessmux.master.datapath`, the connections in
+:mod:`~sessmux.master.clients`, the requests in :mod:`~sessmux.master.requests`,
+the program in :mod:`~sessmux.master.program`, the end in
+:mod:`~sessmux.master.finish`.  It stays over 300 lines: what a turn waits
+for (:meth:`Master.update_polling`, :meth:`Master.timeout`) mirrors what
+it does on waking (:meth:`Master.dispatch`, :meth:`Master.check_timers`),
+and the two read as one or not at all.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from sessmux.core.view import Answered, View
 from sessmux.master import clients, datapath, ending, finish, program
 from sessmux.master.datapath import EXIT_GRACE
 from sessmux.master.hold import Hold
+from sessmux.master.logfile import LogFile
 from sessmux.master.polling import ERR, IN, OUT, Poller
 from sessmux.system import registry, signals, unix
 from sessmux.system.ttyio import get_winsize
@@ -89,9 +97,7 @@ class Master:
         self.gate_fd = gate_fd  # released on first attach: the program waits for it
         self.replay = ring_size  # how much a reconnect may be given back
         self.ring = Ring(max(ring_size, LIVE_MIN))
-        self.log_fd = log_fd
-        self.log_lost = 0  # lines the log could not take (a full disk) ...
-        self.log_error = ""  # ... and why: said once, when it can be written again
+        self.logfile = LogFile(log_fd, f"master {name}")
         self.listen_at = 0.0  # the listener rests until then (out of descriptors)
         self.out_of_fds = False
         self.uid = os.getuid()
@@ -132,20 +138,7 @@ class Master:
 
     def log(self, text: str) -> None:
         """A line in the -o file.  A log that cannot be written never harms the session."""
-        if self.log_fd < 0:
-            return
-        stamp = time.strftime("%H:%M:%S")
-        lines = [f"{stamp} master {self.name}: {text}\n"]
-        if self.log_lost:
-            lines.insert(0, f"{stamp} master {self.name}: {self.log_lost} log lines lost "
-                         f"({self.log_error})\n")
-        try:
-            os.write(self.log_fd, "".join(lines).encode())
-        except OSError as e:
-            self.log_lost += 1
-            self.log_error = e.strerror or str(e)
-        else:
-            self.log_lost = 0
+        self.logfile.write(text)
 
     def rest_listener(self, why: str) -> None:
         """Stop accepting for a moment: the master is out of descriptors."""
