@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from sessmux.core import resume_protocol
 from sessmux.core.ring import Ring
 from sessmux.remote import outage
+from sessmux.remote.display import Display
 from sessmux.remote.link import Link
 from sessmux.system import signals
 from sessmux.system.ttyio import TerminalGuard, get_winsize
@@ -74,9 +75,7 @@ class Client:
         self.fresh = True  # first contact: the server repaints rather than replays
         self.outage: float | None = None
         self.attempts = 0
-        self.shown = ""  # the outage display up: "overlay", "line" (or nothing)
-        self.screens = outage.Screens()  # which screen the session is on
-        self.tail = b""  # output cut inside a sequence: written with what follows
+        self.term = Display(stdout)  # the session's output, and the outage display
         self.repaint_at: int | None = None  # after the replay: the status line's screen
         self.acked = 0  # output acknowledged to the host
         self.retry_now = False
@@ -89,49 +88,6 @@ class Client:
         self.lost_contact: float | None = None
 
     # -- the terminal ------------------------------------------------------
-
-    def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            try:
-                n = os.write(self.stdout, view)
-            except BlockingIOError:
-                select.select([], [self.stdout], [])
-                continue
-            view = view[n:]
-
-    def show_output(self, data: bytes) -> None:
-        """The session's bytes to the terminal, up to the last whole sequence."""
-        data = self.tail + data
-        n = outage.complete(data)
-        if len(data) - n > 4096:
-            n = len(data)  # a string that never ends: no cue is worth holding it back
-        self.tail = data[n:]
-        if n:
-            self.write(data[:n])
-            self.screens.feed(data[:n])
-
-    def status(self, lines: list[str]) -> None:
-        """The outage display: an overlay the terminal takes away, or the bottom line."""
-        rows, cols = get_winsize(self.stdout) or (24, 80)
-        if self.screens.alternate or self.shown == "line":
-            # A full-screen program: no other screen to borrow; the host repaints it.
-            rest = " ".join([lines[1], "Enter ~ . quits", *lines[3:]])
-            room = max(24, cols - 2 - len(rest))  # a long host name gives way
-            text = lines[0][:room] + " " + rest
-            self.write(outage.bottom_line(text, rows, cols))
-            self.shown = "line"
-            return
-        self.write((outage.ENTER if not self.shown else b"") + outage.overlay(lines, cols))
-        self.shown = "overlay"
-
-    def unshow(self) -> None:
-        """Take the outage display down: the terminal gives the main screen back."""
-        if self.shown == "overlay":
-            self.write(outage.LEAVE)
-        elif self.shown == "line":
-            self.write(outage.LINE_CLEAR)
-        self.shown = ""
 
     def size(self) -> tuple[int, int]:
         return get_winsize(self.stdin) or get_winsize(self.stdout) or (24, 80)
@@ -151,7 +107,7 @@ class Client:
                     self.suspend(guard, link)
                     continue
                 if ch == b"?":
-                    self.write(HELP)
+                    self.term.write(HELP)
                     continue
                 if ch != b"~":
                     out += b"~"
@@ -173,8 +129,8 @@ class Client:
                 link.send(resume_protocol.encode_data(offset, bytes(out)))
 
     def suspend(self, guard: TerminalGuard, link: Link | None) -> None:
-        if self.shown == "overlay":
-            self.unshow()  # the shell gets the main screen; the next status puts it back
+        if self.term.shown == "overlay":
+            self.term.unshow()  # the shell gets the main screen; the next status puts it back
         guard.restore()
         signals.take_default(signal.SIGTSTP)
         guard.raw()
@@ -200,14 +156,14 @@ class Client:
             self.fresh = False
             self.resync(link, hello)
         elif frame.kind == resume_protocol.DATA:
-            self.show_output(self.inbox.accept(frame.offset, frame.data))
+            self.term.show_output(self.inbox.accept(frame.offset, frame.data))
             self.replayed_to(link)
         elif frame.kind == resume_protocol.REPAINT:
             if frame.offset != self.inbox.received:
-                self.tail = b""  # output was skipped: its cut sequence ends nowhere
+                self.term.tail = b""  # output was skipped: its cut sequence ends nowhere
             self.inbox.received = frame.offset
-            self.write(frame.data)
-            self.screens.feed(frame.data)
+            self.term.write(frame.data)
+            self.term.screens.feed(frame.data)
             self.repaint_at = None
         elif frame.kind == resume_protocol.EXIT:
             return resume_protocol.exit_status(frame)
@@ -237,11 +193,11 @@ class Client:
         if hello.get("behind"):
             self.note = "the outage was longer than the host's buffer: some output was skipped"
         link.send(resume_protocol.encode_winsize(*self.size()))
-        if self.shown == "line" and not hello.get("behind"):
+        if self.term.shown == "line" and not hello.get("behind"):
             # Our line covered part of a full-screen program's screen: once the
             # replay is in, that screen is repainted if the session is still on it.
             self.repaint_at = end if isinstance(end, int) else self.inbox.received
-        self.unshow()
+        self.term.unshow()
         self.outage = None
         self.attempts = 0
         self.replayed_to(link)
@@ -250,7 +206,7 @@ class Client:
         """After the replay: the repaint our bottom line needs, if its screen is still up."""
         if self.repaint_at is not None and self.inbox.received >= self.repaint_at:
             self.repaint_at = None
-            if self.screens.alternate:
+            if self.term.screens.alternate:
                 link.send(resume_protocol.encode_repaint(0, b"bottom"))  # only what it covered
 
     def acknowledge(self, link: Link) -> None:
@@ -275,9 +231,9 @@ class Client:
             try:
                 return self.loop(g)
             finally:
-                self.unshow()
-                if self.tail:
-                    self.write(self.tail)  # the session's last bytes, whole or not
+                self.term.unshow()
+                if self.term.tail:
+                    self.term.write(self.term.tail)  # the session's last bytes, whole or not
 
     def loop(self, guard: TerminalGuard) -> int:
         link: Link | None = None
@@ -351,7 +307,7 @@ class Client:
         assert self.outage is not None
         lost = time.monotonic() - (self.lost_contact or self.outage)  # since the last word
         hint = outage.printable((self.last_error.splitlines() or [""])[-1][:60])
-        self.status([f"rezume: no contact with {self.s.host}",
+        self.term.status([f"rezume: no contact with {self.s.host}",
                      f"for {int(lost)}s, attempt {max(1, self.attempts)}, {how};",
                      "Enter ~ . quits; keys typed now are sent when contact returns.",
                      *([f"({hint})"] if hint else [])])
