@@ -13,6 +13,13 @@ anything of the session's output being touched: when contact returns the
 replay lands on the screen the session left, and no byte is shown twice.
 Output is acknowledged as it arrives, so the host keeps what we have not
 got and holds the program, rather than drop it, while we are away.
+
+Here is the client's state that outlives each ssh process, and its
+loops; one ssh process is a :mod:`~sessmux.remote.link`, the terminal
+a :mod:`~sessmux.remote.display`, the keys' escapes
+:mod:`~sessmux.remote.escapes`.  It stays over 300 lines: relaying,
+resynchronising and reconnecting share the outage, the key buffer and
+what was acknowledged, and apart they would pass all of it back and forth.
 """
 
 from __future__ import annotations
@@ -25,19 +32,11 @@ from dataclasses import dataclass, field
 
 from sessmux.core import resume_protocol
 from sessmux.core.ring import Ring
-from sessmux.remote import outage
+from sessmux.remote import escapes, outage
 from sessmux.remote.display import Display
 from sessmux.remote.link import Link
 from sessmux.system import signals
 from sessmux.system.ttyio import TerminalGuard, get_winsize
-
-HELP = b"""\r
-Supported escape sequences (after Enter):\r
- ~.   quit (the session goes on running on the host)\r
- ~^Z  suspend rezume\r
- ~?   this help\r
- ~~   send one ~\r
-"""
 
 
 @dataclass
@@ -79,7 +78,7 @@ class Client:
         self.repaint_at: int | None = None  # after the replay: the status line's screen
         self.acked = 0  # output acknowledged to the host
         self.retry_now = False
-        self.escape = "start"  # ssh-like escapes: after Enter, "~" is special
+        self.escapes = escapes.Escapes()  # ssh-like: after Enter, "~" is special
         self.sigs: signals.SignalFD | None = None  # while running: window changes
         self.tty = os.isatty(stdin)
         # For REZUME_STATS: resyncs, output bytes replayed, longest time without contact.
@@ -97,31 +96,18 @@ class Client:
     def keys_typed(self, data: bytes, guard: TerminalGuard, link: Link | None) -> None:
         """Escapes first (Enter ~ .), then the keys go to the buffer and the link."""
         out = bytearray()
-        for byte in data:
-            ch = bytes([byte])
-            if self.escape == "tilde":
-                self.escape = "text"
-                if ch == b".":
-                    raise Quit(255, "connection closed by the user (~.)")
-                if ch == b"\x1a":
-                    self.suspend(guard, link)
-                    continue
-                if ch == b"?":
-                    self.term.write(HELP)
-                    continue
-                if ch != b"~":
-                    out += b"~"
-                out += ch
-                continue
-            if ch == b"~" and self.escape == "start":
-                self.escape = "tilde"
-                continue
-            if self.s.manual and self.outage is not None and ch in b"\r\n":
-                self.escape = "start"
-                self.retry_now = True  # --manual: Enter reconnects
-                continue
-            self.escape = "start" if ch in b"\r\n" else "text"
-            out += ch
+        retries = self.s.manual and self.outage is not None  # --manual: Enter reconnects
+        for part in self.escapes.feed(data, enter_retries=retries):
+            if part == escapes.QUIT:
+                raise Quit(255, "connection closed by the user (~.)")
+            if part == escapes.SUSPEND:
+                self.suspend(guard, link)
+            elif part == escapes.SHOW_HELP:
+                self.term.write(escapes.HELP)
+            elif part == escapes.RETRY:
+                self.retry_now = True
+            elif isinstance(part, bytes):
+                out += part
         if out:
             offset = self.keys.end
             self.keys.append(bytes(out))
