@@ -14,6 +14,7 @@ Modules (this file imports none of them: importing the package costs nothing):
 * :mod:`~sessmux.master.ending` -- a connection detached or dropped (I/O)
 * :mod:`~sessmux.master.connection` -- one client of a master: its socket and data fds (I/O)
 * :mod:`~sessmux.master.spawn` -- starting a session, on the tool's side (I/O)
+* :mod:`~sessmux.master.forkrequest` -- asking a fork server for a master, and its wire (I/O)
 * :mod:`~sessmux.master.forkserver` -- new masters forked from one warm process (I/O)
 * :mod:`~sessmux.master.newmaster` -- a new session's plan, and how its master sets up (I/O)
 
