@@ -47,7 +47,7 @@ from sessmux.master.datapath import EXIT_GRACE
 from sessmux.master.hold import Hold
 from sessmux.master.logfile import LogFile
 from sessmux.master.polling import ERR, IN, OUT, Poller
-from sessmux.system import registry, signals, unix
+from sessmux.system import registry_entry, signals, unix
 from sessmux.system.ttyio import get_winsize
 
 TYPE_CHECKING = False  # typing costs a megabyte per master
@@ -128,7 +128,7 @@ class Master:
         self.utmp: utmp.Record | None = None
         self.next_check = time.monotonic() + SOCKET_CHECK
         self.pruned = False  # old registry entries are removed once, at the first check
-        self.entry = registry.open_entry(name, directory, os.getpid(), self.created)
+        self.entry = registry_entry.open_entry(name, directory, os.getpid(), self.created)
         self.poller = Poller()
         self.sigs = signals.SignalFD(signal.SIGCHLD)  # the program stopped, continued or ended
         os.set_blocking(pty_fd, False)
