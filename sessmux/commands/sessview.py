@@ -67,7 +67,7 @@ def _sessview(argv: Sequence[str]) -> int:
     wanted = [names.check(n) for n in rest]
     key = None
     if "-e" in flags:
-        from sessmux.commands.sessmux import parse_key
+        from sessmux.commands.sessmux_options import parse_key
 
         key = parse_key(flags["-e"])
     check_terminal(os.environ)
