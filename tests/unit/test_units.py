@@ -351,7 +351,7 @@ def test_the_tools_and_the_master_start_lean(module: str) -> None:
     "sessmux.core.jsonframe", "sessmux.core.names", "sessmux.core.control_protocol",
     "sessmux.core.render", "sessmux.core.resume_protocol", "sessmux.core.ring",
     "sessmux.core.screen", "sessmux.system.settings", "sessmux.system.signals",
-    "sessmux.system.unix", "sessmux.core.vtparse", "sessmux.master.hold",
+    "sessmux.system.unix", "sessmux.core.vtparse", "sessmux.core.vtcodes", "sessmux.master.hold",
     "sessmux.remote.escapes"
 ])
 def test_module_header_examples(name: str) -> None:
