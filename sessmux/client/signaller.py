@@ -7,7 +7,9 @@ error, a dead master -- with the screen modes turned off too, once the
 master has let go of the terminal), forwards window-size changes, mirrors
 the program's stops so the shell says "Stopped", holds the deferred
 reconnect target, and decides when to exit and with which status
-(pty 4.0 ``ptysigler.c``; DESIGN §1 and §5).
+(pty 4.0 ``ptysigler.c``; DESIGN §1 and §5).  It stays a little over 300
+lines: attaching, following a reconnect target, mirroring stops and
+leaving all steer the one terminal and connection.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ connections (:mod:`~sessmux.sessview.watch`) and the status poller
 (:mod:`~sessmux.sessview.poll`).  Attaching from the browser stops the
 screen -- the terminal is given back exactly as urwid found it -- runs a
 signaller in the foreground as ``reconnect`` would, and starts the screen
-again when the user leaves the session.
+again when the user leaves the session.  It stays a little over 300
+lines: each key's action is a method of the one :class:`App`, and they
+share its dialogs, its poller and its watches.
 """
 
 from __future__ import annotations
