@@ -31,12 +31,15 @@ import time
 from dataclasses import dataclass, field
 
 from sessmux.core import resume_protocol
+from sessmux.core.errors import Signalled
 from sessmux.core.ring import Ring
 from sessmux.remote import escapes, outage
 from sessmux.remote.display import Display
 from sessmux.remote.link import Link
 from sessmux.system import signals
 from sessmux.system.ttyio import TerminalGuard, get_winsize
+
+HANGUPS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)  # they end rezume
 
 
 @dataclass
@@ -210,16 +213,24 @@ class Client:
     # -- the whole run -------------------------------------------------------
 
     def run(self) -> int:
-        """Connect, relay, reconnect; return the remote program's exit status."""
-        with signals.SignalFD(signal.SIGWINCH) as self.sigs, \
-                TerminalGuard((self.stdin, self.stdout), self.stdin if self.tty else None) as g:
-            g.raw()
-            try:
-                return self.loop(g)
-            finally:
-                self.term.unshow()
-                if self.term.tail:
-                    self.term.write(self.term.tail)  # the session's last bytes, whole or not
+        """Connect, relay, reconnect; return the remote program's exit status.
+
+        A hang-up or termination unwinds: ssh is ended and the terminal
+        given back, then we die of the same signal (as the signaller does).
+        """
+        try:
+            with signals.Unwind(*HANGUPS), signals.SignalFD(signal.SIGWINCH) as self.sigs, \
+                    TerminalGuard((self.stdin, self.stdout), self.stdin if self.tty else None) as g:
+                g.raw()
+                try:
+                    return self.loop(g)
+                finally:
+                    self.term.unshow()
+                    if self.term.tail:
+                        self.term.write(self.term.tail)  # the session's last bytes, whole or not
+        except Signalled as s:
+            signals.take_default(s.sig)
+            raise Quit(128 + s.sig, f"killed by signal {s.sig}") from None
 
     def loop(self, guard: TerminalGuard) -> int:
         link: Link | None = None
