@@ -101,7 +101,7 @@ class Unwind:
 
     def __init__(self, *sigs: int) -> None:
         self.sigs = sigs
-        self._old: dict[int, object] = {}
+        self._old = {sig: signal.getsignal(sig) for sig in sigs}  # (again on entry)
 
     def __enter__(self) -> Unwind:
         self._old = {sig: signal.signal(sig, _raise) for sig in self.sigs}
@@ -110,7 +110,7 @@ class Unwind:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  tb: TracebackType | None) -> None:
         for sig, handler in self._old.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]  # what signal() gave
+            signal.signal(sig, handler)
 
 
 def ignore(sigs: tuple[int, ...]) -> None:
