@@ -33,7 +33,7 @@ import sys
 import time
 
 from sessmux.master.forkrequest import GREETING, read_request, socket_path
-from sessmux.system import unix
+from sessmux.system import signals, unix
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -88,9 +88,8 @@ def serve(directory: str) -> None:
     """Listen for requests until there is nothing left to serve."""
     import signal
 
-    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP,
-                signal.SIGPIPE, signal.SIGUSR1, signal.SIGUSR2):
-        signal.signal(sig, signal.SIG_IGN)
+    signals.ignore((signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP,
+                    signal.SIGPIPE, signal.SIGUSR1, signal.SIGUSR2))
     path = socket_path(directory)
     lock = _lock(path)
     if lock is None:

@@ -19,7 +19,7 @@ import termios
 
 from sessmux.core import names
 from sessmux.core.errors import DIRECTORY, INTERNAL, SessError
-from sessmux.system import paths, unix
+from sessmux.system import paths, signals, unix
 from sessmux.system.ttyio import set_winsize
 
 TYPE_CHECKING = False
@@ -178,8 +178,7 @@ def run_master(report_fd: int, plan: Plan) -> None:
     """In the new master (a session leader, forked by the tool or the fork server): serve."""
     directory, argv, env, options = plan.directory, plan.argv, plan.env, plan.options
     attrs, size, name, gate = plan.attrs, plan.size, plan.name, plan.gate
-    for sig in MASTER_IGNORES:
-        signal.signal(sig, signal.SIG_IGN)
+    signals.ignore(MASTER_IGNORES)
     try:
         name, listener = claim(directory, name)
     except SessError as e:
