@@ -7,7 +7,9 @@ error, a dead master -- with the screen modes turned off too, once the
 master has let go of the terminal), forwards window-size changes, mirrors
 the program's stops so the shell says "Stopped", holds the deferred
 reconnect target, and decides when to exit and with which status
-(pty 4.0 ``ptysigler.c``; DESIGN §1 and §5).
+(pty 4.0 ``ptysigler.c``; DESIGN §1 and §5).  It stays a little over 300
+lines: attaching, following a reconnect target, mirroring stops and
+leaving all steer the one terminal and connection.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ import select
 import time
 
 from sessmux.client import channel as client
-from sessmux.core.errors import COMMS, ELSEWHERE, NO_SESSION, NoSession, SessError
-from sessmux.system import unix
+from sessmux.core.errors import COMMS, ELSEWHERE, NO_SESSION, NoSession, SessError, Signalled
+from sessmux.system import signals, unix
 from sessmux.system.ttyio import MODES_OFF, TerminalGuard, get_winsize, write_within
 
 TYPE_CHECKING = False
@@ -30,18 +32,6 @@ else:  # the signal module's enums cost every command milliseconds (see sessmux.
 
 HANGUPS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)
 LET_GO = 1.0  # seconds a leaving signaller waits for its master to let go of the terminal
-
-
-class Hangup(Exception):
-    """A hang-up signal: restore the terminal, then die of the signal."""
-
-    def __init__(self, sig: int) -> None:
-        super().__init__(sig)
-        self.sig = sig
-
-
-def _raise_hangup(sig: int, frame: object) -> None:
-    raise Hangup(sig)
 
 
 def remote_of(env: Mapping[str, str]) -> str:
@@ -89,8 +79,6 @@ class Signaller:
         # A master has written to our terminal (not a framed link): an
         # abnormal end must give the screen back too, not only the tty modes.
         self.screen_lent = False
-        self.wake_r, self.wake_w = os.pipe()
-        os.set_blocking(self.wake_w, False)
 
     def say(self, level: str, text: str, always: bool = False) -> None:
         """pty 4.0's messages: ``sess: level: text`` with CRLF (the tty may be raw)."""
@@ -147,23 +135,18 @@ class Signaller:
         self, name: str, first: bool = True, mode: str = "rw", force: bool = False
     ) -> int:
         """Connect to ``name`` and steer until there is nothing to follow."""
-        old = {sig: signal.signal(sig, _raise_hangup) for sig in HANGUPS}
-        old[signal.SIGWINCH] = signal.signal(signal.SIGWINCH, lambda s, f: None)
-        old_wakeup = signal.set_wakeup_fd(self.wake_w)
-        try:
-            with TerminalGuard((self.stdin, self.stdout), self.tty_fd) as guard:
-                self.reco_mode = (mode, force)
-                try:
-                    return self._follow(name, first, guard)
-                except BaseException:
-                    self.give_back()  # before the guard puts the tty modes back
-                    raise
-        finally:
-            signal.set_wakeup_fd(old_wakeup)
-            for sig, handler in old.items():
-                signal.signal(sig, handler)
+        # A hang-up unwinds (the terminal is given back, then we die of it).
+        with signals.Unwind(*HANGUPS), signals.SignalFD(signal.SIGWINCH) as sigs, \
+                TerminalGuard((self.stdin, self.stdout), self.tty_fd) as guard:
+            self.reco_mode = (mode, force)
+            try:
+                return self._follow(name, first, guard, sigs)
+            except BaseException:
+                self.give_back()  # before the guard puts the tty modes back
+                raise
 
-    def _follow(self, name: str, first: bool, guard: TerminalGuard) -> int:
+    def _follow(self, name: str, first: bool, guard: TerminalGuard,
+                sigs: signals.SignalFD) -> int:
         while True:
             if not first:
                 self.say("info", f"reconnecting to {name}")
@@ -191,7 +174,7 @@ class Signaller:
                     channel.send({"t": "go"})
                 except SessError:
                     pass  # gone already; what it said before it went is still to read
-                code = self._serve(channel, guard)
+                code = self._serve(channel, guard, sigs)
             except BaseException:
                 self.let_go(channel)
                 raise
@@ -201,7 +184,8 @@ class Signaller:
                 return code
             name, self.reco = self.reco, None
 
-    def _serve(self, channel: client.Channel, guard: TerminalGuard) -> int:
+    def _serve(self, channel: client.Channel, guard: TerminalGuard,
+               sigs: signals.SignalFD) -> int:
         """Steer one connection; return the exit code it ends with."""
         while True:
             while channel.inbox:
@@ -232,11 +216,9 @@ class Signaller:
                     self.say("info", f"session {channel.name} was taken over by another connection",
                              always=self.tell_takeover)
                     return 0
-            ready, _, _ = select.select([channel.fileno(), self.wake_r], [], [])
-            if self.wake_r in ready:
-                sigs = os.read(self.wake_r, 64)
-                if signal.SIGWINCH in sigs:
-                    self.send_size(channel, force=False)
+            ready, _, _ = select.select([channel.fileno(), sigs.fd], [], [])
+            if sigs.fd in ready and signal.SIGWINCH in sigs.drain():
+                self.send_size(channel, force=False)
             if channel.fileno() in ready and not channel.fill():
                 # The master went without a goodbye: it died (or dropped us).
                 if self.reco is not None:
@@ -252,8 +234,7 @@ class Signaller:
         of the session's output will come after our reset.  A master that
         does not answer within :data:`LET_GO` seconds is not waited for.
         """
-        for sig in HANGUPS:  # the first signal decides how we end; leave in peace
-            signal.signal(sig, signal.SIG_IGN)
+        signals.ignore(HANGUPS)  # the first signal decides how we end; leave in peace
         try:
             channel.sock.shutdown(unix.SHUT_WR)
         except OSError:
@@ -275,8 +256,7 @@ class Signaller:
         :meth:`let_go`, after a goodbye, or after the master died.  Not
         while stopped in the background: the terminal is the shell's then.
         """
-        for sig in HANGUPS:
-            signal.signal(sig, signal.SIG_IGN)
+        signals.ignore(HANGUPS)
         if self.screen_lent and not (self.tty_fd is not None and _in_background(self.tty_fd)):
             write_within(self.stdout, MODES_OFF, LET_GO)
         self.screen_lent = False
@@ -295,14 +275,10 @@ class Signaller:
         if self.tty_fd is None:
             return  # pty 4.0 -J: without a terminal the stop is not mirrored
         guard.restore()
-        previous = signal.signal(sig, signal.SIG_DFL)
-        os.kill(os.getpid(), sig)
-        signal.signal(sig, previous)
+        signals.take_default(sig)
         # Continued in the background: stop again until brought to the front.
         while _in_background(self.tty_fd):
-            ttou = signal.signal(signal.SIGTTOU, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTTOU)
-            signal.signal(signal.SIGTTOU, ttou)
+            signals.take_default(signal.SIGTTOU)
         guard.raw()
         try:
             channel.send({"t": "cont"})
@@ -323,10 +299,9 @@ def steer(signaller: Signaller, name: str, first: bool, mode: str = "rw",
     """Run ``signaller``; its failures are said its way, a hang-up kills us the same way."""
     try:
         return signaller.run(name, first=first, mode=mode, force=force)
-    except Hangup as h:
+    except Signalled as h:
         # pty 4.0: the terminal is given back, then we die of the same signal.
-        signal.signal(h.sig, signal.SIG_DFL)
-        os.kill(os.getpid(), h.sig)
+        signals.take_default(h.sig)
         raise SessError(f"killed by signal {h.sig}", 128 + h.sig) from None
     except SessError as e:
         signaller.say(e.level, e.message)

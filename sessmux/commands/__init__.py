@@ -18,6 +18,7 @@ Modules (this file imports none of them: importing the package costs nothing):
 * :mod:`~sessmux.commands.sessmenu` --
   ``sessmenu``: at login, offer the user's disconnected sessions (pty 4.0)
 * :mod:`~sessmux.commands.sessmux` -- ``sessmux``: named sessions with AccuTerm atsr's options
+* :mod:`~sessmux.commands.sessmux_options` -- sessmux's (atsr's) options read into values
 * :mod:`~sessmux.commands.sessname` -- ``sessname``: show or set a session's long name (pty 4.0)
 * :mod:`~sessmux.commands.sessview` --
   ``sessview``: a full-screen browser and tiled view of your sessions

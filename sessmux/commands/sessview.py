@@ -8,14 +8,12 @@ normal, error, or a hang-up or termination signal.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from collections.abc import Sequence
-from types import FrameType
 
 from sessmux.commands import cli
 from sessmux.core import names
-from sessmux.core.errors import NO_SESSION, TOOL, SessError
+from sessmux.core.errors import NO_SESSION, TOOL, SessError, Signalled
 from sessmux.system.ttyio import get_winsize
 
 TYPE_CHECKING = False
@@ -49,18 +47,6 @@ not exist.  See sessview(1).
 MIN_COLS, MIN_ROWS = 40, 10
 
 
-class Hangup(Exception):
-    """A signal that ends sessview: unwind (giving the terminal back), then exit."""
-
-    def __init__(self, sig: int) -> None:
-        super().__init__(sig)
-        self.sig = sig
-
-
-def _hangup(sig: int, frame: FrameType | None) -> None:
-    raise Hangup(sig)
-
-
 def check_terminal(env: dict[str, str] | os._Environ[str], fds: tuple[int, int] = (0, 1)) -> None:
     """Refuse, in one line, a terminal sessview cannot draw on."""
     if not all(os.isatty(fd) for fd in fds):
@@ -92,7 +78,7 @@ def _sessview(argv: Sequence[str]) -> int:
     wanted = [names.check(n) for n in rest]
     key = None
     if "-e" in flags:
-        from sessmux.commands.sessmux import parse_key
+        from sessmux.commands.sessmux_options import parse_key
 
         key = parse_key(flags["-e"])
     check_terminal(os.environ)
@@ -130,8 +116,6 @@ def _run(directory: str, key: int | None, tiles: list[str] | None,
     from sessmux.sessview.app import App
 
     urwid.set_encoding("utf8" if _utf8() else "ascii")
-    old = {sig: signal.signal(sig, _hangup)
-           for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGQUIT)}
     try:
         screen = urwid.display.raw.Screen()
         if hosts is None:
@@ -140,11 +124,8 @@ def _run(directory: str, key: int | None, tiles: list[str] | None,
             from sessmux.sessview.hosts import HostsApp
 
             HostsApp(directory, screen, key, hosts).run(tiles)
-    except Hangup as h:
+    except Signalled as h:
         return 128 + h.sig  # the screen was stopped on the way out
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
     return 0
 
 

@@ -15,6 +15,7 @@ Modules (this file imports none of them: importing the package costs nothing):
 * :mod:`~sessmux.core.screen` -- the screen model, a pyte screen that never raises (pure)
 * :mod:`~sessmux.core.tmuxlike` -- where pyte and tmux disagree, what tmux does (pure)
 * :mod:`~sessmux.core.view` -- the master's lazy picture of a session's screen (pure)
+* :mod:`~sessmux.core.vtcodes` -- what escape sequences call, and how their numbers read (pure)
 * :mod:`~sessmux.core.vtparse` -- a tolerant escape-sequence parser (pure)
 
 Nothing here touches a descriptor: every module can be tested without a pty.

@@ -84,3 +84,15 @@ class NoSession(SessError):
 
     def __init__(self, name: str) -> None:
         super().__init__(f"cannot find session {name}; if it exists, do you own it?", TOOL)
+
+
+class Signalled(Exception):
+    """A signal that ends us, raised where we were (sessmux.system.signals.Unwind).
+
+    Not a SessError: nothing is said; each command gives back what it holds,
+    then ends as the signal would have ended it (status ``128 + sig``).
+    """
+
+    def __init__(self, sig: int) -> None:
+        super().__init__(sig)
+        self.sig = sig

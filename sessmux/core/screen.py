@@ -14,6 +14,9 @@ dim and underline styles, the DEC graphics glyphs) this does what tmux
 does (``tests/golden``).  Output is hostile: every sequence costs little
 whatever its numbers say (REP stops at the line's end, a cell keeps at
 most ``MAX_MARKS`` combining marks, whole-screen operations replace rows).
+It stays over 300 lines: the modes, the alternate screen, the cursor
+fixes and the replies all work on one screen's buffers, cursor and saved
+state; the corrections that stand alone are :mod:`sessmux.core.tmuxlike`.
 
 >>> replies: list[bytes] = []
 >>> model = ScreenModel(rows=3, cols=10, replies=replies.append)

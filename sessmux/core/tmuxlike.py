@@ -21,7 +21,7 @@ from pyte import modes as mo
 from pyte.graphics import FG_BG_256
 from pyte.screens import Margins, StaticDefaultDict, wcwidth
 
-from sessmux.core.vtparse import UNDERLINE_STYLE
+from sessmux.core.vtcodes import UNDERLINE_STYLE
 
 #: Combining marks kept on one cell; more are dropped (a letter followed by
 #: 64,000 accents would otherwise cost pyte minutes of quadratic work).

@@ -13,7 +13,9 @@ colons in SGR (``38:2::r:g:b``).  Here every sequence is parsed whole,
 marker and intermediates included, and a handler that raises loses only
 its own sequence.
 
-Output is hostile, so numbers are capped (``MAX_PARAM``, ``MAX_PARAMS``),
+What each sequence calls, and how its parameters read, is
+:mod:`sessmux.core.vtcodes`.  Output is hostile, so numbers are capped
+(:data:`~sessmux.core.vtcodes.MAX_PARAM`, ``MAX_PARAMS``),
 a sequence longer than ``_MAX_PENDING`` is ignored up to its final byte
 however it was cut, and strings keep at most ``_MAX_TITLE`` characters.
 
@@ -38,6 +40,8 @@ import codecs
 import re
 from typing import Any
 
+from sessmux.core import vtcodes
+
 # Printable text: everything but C0, DEL and C1.
 _TEXT = re.compile(r"[^\x00-\x1f\x7f-\x9f]+")
 # CSI: marker/params (0x30-0x3f, with C0 controls tolerated inside),
@@ -52,106 +56,10 @@ _SKIP = re.compile(r"[\x20-\x3f\x07-\x0d]*")
 # Strings (OSC, DCS, SOS, PM, APC) end at ST, BEL (OSC only in xterm, but
 # harmless), CAN/SUB, or any other escape sequence.
 _STRING_END = re.compile(r"\x07|\x1b\\|\x9c|[\x18\x1a]|\x1b(?=[^\\])")
-_STRING_START = {"]": "osc", "P": "dcs", "X": "sos", "^": "pm", "_": "apc"}
-_C1_STRING_START = {"\x9d": "osc", "\x90": "dcs", "\x98": "sos", "\x9e": "pm", "\x9f": "apc"}
-_CONTROLS = {
-    "\x07": "bell",
-    "\x08": "backspace",
-    "\x09": "tab",
-    "\x0a": "linefeed",
-    "\x0b": "linefeed",
-    "\x0c": "linefeed",
-    "\x0d": "carriage_return",
-    "\x0e": "shift_out",
-    "\x0f": "shift_in",
-}
-# CSI finals without marker or intermediates -> screen method.
-_CSI_METHODS = {
-    "@": "insert_characters",
-    "A": "cursor_up",
-    "B": "cursor_down",
-    "C": "cursor_forward",
-    "D": "cursor_back",
-    "E": "cursor_down1",
-    "F": "cursor_up1",
-    "G": "cursor_to_column",
-    "H": "cursor_position",
-    "J": "erase_in_display",
-    "K": "erase_in_line",
-    "L": "insert_lines",
-    "M": "delete_lines",
-    "P": "delete_characters",
-    "S": "scroll_up",
-    "T": "scroll_down",
-    "X": "erase_characters",
-    "`": "cursor_to_column",
-    "a": "cursor_forward",
-    "c": "report_device_attributes",
-    "d": "cursor_to_line",
-    "e": "cursor_down",
-    "f": "cursor_position",
-    "g": "clear_tab_stop",
-    "h": "set_mode",
-    "l": "reset_mode",
-    "m": "select_graphic_rendition",
-    "n": "report_device_status",
-    "r": "set_margins",
-    "s": "save_cursor",
-    "u": "restore_cursor",
-}
-_ESC_METHODS = {
-    "c": "reset",
-    "D": "index",
-    "E": "next_line",
-    "M": "reverse_index",
-    "H": "set_tab_stop",
-    "7": "save_cursor",
-    "8": "restore_cursor",
-    "=": "keypad_application",
-    ">": "keypad_numeric",
-}
 # Everything from the program is hostile (``cat`` of a downloaded file):
 # caps keep each sequence's cost and memory small, whatever it says.
 _MAX_PENDING = 4096  # an unfinished CSI longer than this is ignored to its final byte
 _MAX_TITLE = 4096  # characters of an OSC string kept; the rest is read and dropped
-MAX_PARAM = 9999  # a larger number means this (int() of 5,000 digits raises)
-MAX_PARAMS = 32  # parameters after this many are ignored, as terminals do
-#: ``4:N`` (underline style N) reaches the screen as this plus N; real
-#: parameters are capped far below it.
-UNDERLINE_STYLE = 1 << 16
-
-
-def _number(field: str) -> int:
-    """A parameter's value: empty or odd means 0, huge means ``MAX_PARAM``."""
-    if not field.isdigit():
-        return 0
-    field = field.lstrip("0")
-    return MAX_PARAM if len(field) > 4 else int(field or 0)
-
-
-def _params(text: str) -> list[int]:
-    """``"1;;38:5:9"`` -> ``[1, 0, 38, 5, 9]``: empty means 0, as in pyte."""
-    out: list[int] = []
-    for field in text.split(";", MAX_PARAMS)[:MAX_PARAMS]:
-        if ":" in field:
-            out.extend(_colon_params(field.split(":", 8)[:8]))
-        else:
-            out.append(_number(field))
-    return out
-
-
-def _colon_params(sub: list[str]) -> list[int]:
-    """ITU T.416 sub-parameters: colours (38, 48, 58) and underline styles (``4:3``)."""
-    nums = [_number(s) for s in sub]
-    head = nums[0]
-    if head in (38, 48, 58) and len(nums) >= 3 and nums[1] == 5:
-        return [head, 5, min(nums[2], 255)]
-    if head in (38, 48, 58) and len(nums) >= 5 and nums[1] == 2:
-        return [head, 2, *(min(n, 255) for n in nums[-3:])]
-    if head == 4:
-        style = nums[1] if len(nums) > 1 else 1
-        return [UNDERLINE_STYLE + style if 0 <= style <= 5 else 4]
-    return []  # a colon after anything else: not a sequence terminals act on
 
 
 class VTParser:
@@ -210,11 +118,11 @@ class VTParser:
                         self._skip(data, pos + 1 + (data[pos] == "\x1b" and csi))
                     return
                 pos = nxt
-            elif ch in _C1_STRING_START:
-                self._start_string(_C1_STRING_START[ch])
+            elif ch in vtcodes.C1_STRING_STARTS:
+                self._start_string(vtcodes.C1_STRING_STARTS[ch])
                 pos += 1
             else:
-                name = _CONTROLS.get(ch)
+                name = vtcodes.CONTROLS.get(ch)
                 if name is not None:
                     getattr(screen, name)()
                     self._last = ""
@@ -226,7 +134,7 @@ class VTParser:
         assert m is not None  # the pattern matches the empty string
         for c in m.group():
             if c < " ":
-                self._call(_CONTROLS.get(c, "bell"))
+                self._call(vtcodes.CONTROLS.get(c, "bell"))
         if m.end() < len(data):
             self._skipping = False
             return m.end() + ("\x40" <= data[m.end()] <= "\x7e")  # the final byte is its own
@@ -247,11 +155,11 @@ class VTParser:
             if m.end() - pos > _MAX_PENDING:  # as if it had come in pieces: ignored
                 params, inter, final = "".join(c for c in params if c < " "), "", "\x00"
             if final == "b" and not inter and (params.isdigit() or not params) and last:
-                self._call("repeat_last", last, max(1, _number(params)))
+                self._call("repeat_last", last, max(1, vtcodes.number(params)))
                 self._last = last
             controls = [c for c in params if c < " "]
             for c in controls:  # C0 controls inside a CSI act immediately
-                self._call(_CONTROLS.get(c, "bell"))
+                self._call(vtcodes.CONTROLS.get(c, "bell"))
             if controls:
                 params = "".join(c for c in params if c >= " ")
             self._csi(params, inter, final)
@@ -262,7 +170,7 @@ class VTParser:
             # Malformed CSI: drop what was valid, go on with the odd character.
             done = _CSI_PREFIX.match(data, pos)
             return done.end() if done is not None else pos + 1
-        kind = _STRING_START.get(data[pos + 1])
+        kind = vtcodes.STRING_STARTS.get(data[pos + 1])
         if kind is not None:
             self._start_string(kind)
             return pos + 2
@@ -276,7 +184,7 @@ class VTParser:
 
     def _esc(self, inter: str, final: str) -> None:
         if not inter:
-            name = _ESC_METHODS.get(final)
+            name = vtcodes.ESC_METHODS.get(final)
             if name is not None:
                 self._call(name)
         elif inter in "()" and final in "0B":
@@ -291,7 +199,7 @@ class VTParser:
             marker, params = params[0], params[1:]
         if any(c in "<=>?" for c in params):
             return  # markers in the middle: not a sequence anyone sends
-        args = _params(params)
+        args = vtcodes.params(params)
         if inter:
             if inter == "!" and final == "p" and not marker:
                 self._call("soft_reset")
@@ -306,7 +214,7 @@ class VTParser:
             return  # >4;2m (modifyOtherKeys), >q (XTVERSION), ...
         if marker:
             return
-        name = _CSI_METHODS.get(final)
+        name = vtcodes.CSI_METHODS.get(final)
         if name is not None:
             self._call(name, *args)
 

@@ -14,10 +14,10 @@ The server loads holding ``.forkserver-KEY.lock``, so only one loads,
 and listens on ``.forkserver-KEY`` only once loaded: until then tools
 fork their masters themselves instead of waiting.  KEY names the
 interpreter and the code, so a tool never reaches a server running other
-code.  A tool asks
-with :func:`ask`: after the server's greeting, one request (the program,
-its environment, working directory, umask, terminal modes, size and the
-session's options); the answer is the master's own report line
+code.  A tool asks with :func:`sessmux.master.forkrequest.ask`: after the
+server's greeting, one request (the program, its environment, working
+directory, umask, terminal modes, size and the session's options); the
+answer is the master's own report line
 (:func:`sessmux.master.newmaster.answer`).  Masters are the server's children (one
 fork, not two; it collects those that end).  The server only serves its
 owner (peer credentials), and ends when its socket goes, when the
@@ -27,114 +27,27 @@ directory has had no session for :data:`EMPTY_EXIT` seconds, or after
 
 from __future__ import annotations
 
-import marshal
 import os
 import struct
 import sys
 import time
 
-from sessmux.system import unix
+from sessmux.master.forkrequest import GREETING, read_request, socket_path
+from sessmux.system import signals, unix
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
 
-    from sessmux.master.newmaster import Plan
+    pass
 
-PREFIX = ".forkserver-"
-MAX_REQUEST = 1 << 20
-TIMEOUT = 5.0  # a server that does not greet in this time is passed over (the tool forks)
-REPORT_TIMEOUT = 30.0  # once greeted, the tool waits this long for the master's report
-GREETING = b"ready\n"
 LAUNCH_DELAY = 0.05  # seconds between the first session's start and its server's
 CHECK = 5.0  # seconds between checks of the socket and the directory
 EMPTY_EXIT = 60.0  # no session in the directory for this long: the server ends
 IDLE_EXIT = 3600.0  # ... or no request for this long
-_LENGTH = struct.Struct(">I")
 _UCRED = struct.Struct("3i")
 
 
-def key() -> str:
-    """Which interpreter and which code: a server only serves its own kind."""
-    # The whole package, subpackages included: the fork server lives in
-    # sessmux/master/, and a change anywhere below sessmux/ is new code.
-    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    modules = []
-    for folder, subfolders, files in os.walk(top):
-        subfolders[:] = [d for d in subfolders if d != "__pycache__"]
-        for name in files:
-            if name.endswith(".py"):
-                path = os.path.join(folder, name)
-                try:
-                    modules.append(f"{os.path.relpath(path, top)}:{os.stat(path).st_mtime_ns}")
-                except OSError:
-                    pass
-    stamp = [sys.executable, sys.version, top, *sorted(modules)]
-    value = 0
-    for byte in "\n".join(stamp).encode("utf-8", "surrogateescape"):
-        value = (value * 131 + byte) % (1 << 61)  # a polynomial hash: hashlib costs start-up
-    return format(value, "x")
-
-
-def socket_path(directory: str) -> str:
-    return os.path.join(directory, PREFIX + key())
-
-
-# -- the tool's side ----------------------------------------------------------
-
-
-def ask(plan: Plan) -> str | None:
-    """The master's report line ("" if none came), or None when no server answers.
-
-    The request goes only to a server that has greeted: one that has not
-    in :data:`TIMEOUT` is passed over before it has anything to act on,
-    so a slow server and the tool never both make the session.
-    """
-    sock = unix.Socket()
-    sock.settimeout(TIMEOUT)
-    try:
-        sock.connect(socket_path(plan.directory))
-        # Another user's server would get the plan (environment and all).
-        greeted = unix.trusted_peer(sock) and _readline(sock) == GREETING
-    except OSError:
-        greeted = False
-    if not greeted:
-        sock.close()
-        return None
-    request = {**plan.fields(), "cwd": _cwd(), "umask": _umask()}
-    body = marshal.dumps(request)
-    try:
-        sock.settimeout(REPORT_TIMEOUT)
-        sock.sendall(_LENGTH.pack(len(body)) + body)
-        return _readline(sock).decode("utf-8", "replace")
-    except OSError:
-        return ""
-    finally:
-        sock.close()
-
-
-def _readline(sock: unix.Socket) -> bytes:
-    """One line (the master's report), or what came before the end of the stream."""
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
-def _cwd() -> str:
-    try:
-        return os.getcwd()
-    except OSError:
-        return "/"
-
-
-def _umask() -> int:
-    mask = os.umask(0o077)
-    os.umask(mask)
-    return mask
+# -- starting a server --------------------------------------------------------
 
 
 def launch(directory: str) -> None:
@@ -175,9 +88,8 @@ def serve(directory: str) -> None:
     """Listen for requests until there is nothing left to serve."""
     import signal
 
-    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP,
-                signal.SIGPIPE, signal.SIGUSR1, signal.SIGUSR2):
-        signal.signal(sig, signal.SIG_IGN)
+    signals.ignore((signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP,
+                    signal.SIGPIPE, signal.SIGUSR1, signal.SIGUSR2))
     path = socket_path(directory)
     lock = _lock(path)
     if lock is None:
@@ -314,7 +226,7 @@ def _serve_one(conn: unix.Socket, listener: unix.Socket, lock: int, directory: s
             conn.close()
             return
         conn.sendall(GREETING)
-        request = _read_request(conn)
+        request = read_request(conn)
         plan = newmaster.Plan.from_fields({**request, "directory": directory})
     except Exception as e:  # noqa: BLE001 - a bad request ends that connection only
         _refuse(conn, f"err {INTERNAL} fork server: bad request: {e}")
@@ -368,24 +280,3 @@ def _refuse(conn: unix.Socket, line: str) -> None:
         pass
     finally:
         conn.close()
-
-
-def _read_request(conn: unix.Socket) -> dict[str, Any]:
-    head = _recv_exactly(conn, _LENGTH.size)
-    (size,) = _LENGTH.unpack(head)
-    if size > MAX_REQUEST:
-        raise ValueError(f"request of {size} bytes")
-    request = marshal.loads(_recv_exactly(conn, size))
-    if not isinstance(request, dict):
-        raise ValueError("not a request")
-    return request
-
-
-def _recv_exactly(conn: unix.Socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = conn.recv(size - len(data))
-        if not chunk:
-            raise ValueError("request cut short")
-        data += chunk
-    return data

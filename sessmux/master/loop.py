@@ -13,33 +13,42 @@ fall behind, and are repainted when they drop out of the ring.  A resuming
 client (``sessmux -s``) is different: it is expected back after an outage,
 so the master keeps every byte it has not acknowledged, and holds the
 program while the replay buffer is full of them -- for at most its hold
-time (``sessmux -H``), after which the session runs free again.  Requests
-from tools are answered from the same loop; nothing in it blocks.
+time (``sessmux -H``), after which the session runs free again
+(:mod:`sessmux.master.hold`).  Requests from tools are answered from the
+same loop; nothing in it blocks.
 
 No client can exhaust it either: out of descriptors, it rests its
 listener for :data:`LISTEN_REST` seconds instead of spinning on it; a
 resuming client that reads nothing is not read from; the screen model is
 at most :data:`VIEW_MAX` square; and a log it cannot write loses lines,
-counted and reported once the log works again, never the session.
+counted and reported once the log works again, never the session
+(:mod:`sessmux.master.logfile`).
 
-This module is the loop, the polling and the program; the data path is in
-:mod:`sessmux.master.datapath`, the connections in :mod:`sessmux.master.clients`, the
-control requests in :mod:`sessmux.master.requests`.
+This module is the loop: the session's state, and each turn what it waits
+for, how long, and where each event goes.  The data path is in
+:mod:`~sessmux.master.datapath`, the connections in
+:mod:`~sessmux.master.clients`, the requests in :mod:`~sessmux.master.requests`,
+the program in :mod:`~sessmux.master.program`, the end in
+:mod:`~sessmux.master.finish`.  It stays over 300 lines: what a turn waits
+for (:meth:`Master.update_polling`, :meth:`Master.timeout`) mirrors what
+it does on waking (:meth:`Master.dispatch`, :meth:`Master.check_timers`),
+and the two read as one or not at all.
 """
 
 from __future__ import annotations
 
 import os
-import select
 import time
 
-from sessmux.core import resume_protocol
 from sessmux.core.ring import Ring
 from sessmux.core.view import Answered, View
-from sessmux.master import clients, datapath, ending
+from sessmux.master import clients, datapath, ending, finish, program
 from sessmux.master.datapath import EXIT_GRACE
-from sessmux.system import registry, unix
-from sessmux.system.ttyio import get_winsize, set_winsize
+from sessmux.master.hold import Hold
+from sessmux.master.logfile import LogFile
+from sessmux.master.polling import ERR, IN, OUT, Poller
+from sessmux.system import registry_entry, signals, unix
+from sessmux.system.ttyio import get_winsize
 
 TYPE_CHECKING = False  # typing costs a megabyte per master
 if TYPE_CHECKING:
@@ -63,8 +72,6 @@ LISTEN_REST = 0.5  # out of descriptors: seconds before accepting is tried again
 # it has 65535 x 65535.  A bigger terminal is repainted in its top left part.
 VIEW_MAX = 1000
 REPLY_LIMIT = 1 << 16  # a resuming client owed this much is not read from
-IN, OUT = select.POLLIN, select.POLLOUT
-ERR = select.POLLERR | select.POLLHUP | select.POLLNVAL
 
 
 class Master:
@@ -90,9 +97,7 @@ class Master:
         self.gate_fd = gate_fd  # released on first attach: the program waits for it
         self.replay = ring_size  # how much a reconnect may be given back
         self.ring = Ring(max(ring_size, LIVE_MIN))
-        self.log_fd = log_fd
-        self.log_lost = 0  # lines the log could not take (a full disk) ...
-        self.log_error = ""  # ... and why: said once, when it can be written again
+        self.logfile = LogFile(log_fd, f"master {name}")
         self.listen_at = 0.0  # the listener rests until then (out of descriptors)
         self.out_of_fds = False
         self.uid = os.getuid()
@@ -102,12 +107,7 @@ class Master:
         self.tty_seen: int | None = None  # ... and the last terminal among them
         self.input_offset = 0  # bytes of input the program has been given
         self.tokens: dict[str, int] = {}  # input received from each resuming client
-        # The resuming client expected back (its token), the output it has
-        # acknowledged, how long it may hold the program, since when it does.
-        self.resumer: str | None = None
-        self.acked = 0
-        self.hold_for = 0.0
-        self.hold_since: float | None = None
+        self.hold = Hold(ring_size)  # output kept, and the program held, for a resuming client
         self.longname = ""
         self.reco: dict[str, object] | None = None
         self.stopped = False
@@ -128,32 +128,17 @@ class Master:
         self.utmp: utmp.Record | None = None
         self.next_check = time.monotonic() + SOCKET_CHECK
         self.pruned = False  # old registry entries are removed once, at the first check
-        self.entry = registry.open_entry(name, directory, os.getpid(), self.created)
-        self.poll = select.poll()
-        self.registered: dict[int, int] = {}
-        self.sig_r, self.sig_w = os.pipe()
-        for fd in (self.sig_r, self.sig_w, pty_fd):
-            os.set_blocking(fd, False)
+        self.entry = registry_entry.open_entry(name, directory, os.getpid(), self.created)
+        self.poller = Poller()
+        self.sigs = signals.SignalFD(signal.SIGCHLD)  # the program stopped, continued or ended
+        os.set_blocking(pty_fd, False)
         listener.setblocking(False)
 
     # -- lifecycle ---------------------------------------------------------
 
     def log(self, text: str) -> None:
         """A line in the -o file.  A log that cannot be written never harms the session."""
-        if self.log_fd < 0:
-            return
-        stamp = time.strftime("%H:%M:%S")
-        lines = [f"{stamp} master {self.name}: {text}\n"]
-        if self.log_lost:
-            lines.insert(0, f"{stamp} master {self.name}: {self.log_lost} log lines lost "
-                         f"({self.log_error})\n")
-        try:
-            os.write(self.log_fd, "".join(lines).encode())
-        except OSError as e:
-            self.log_lost += 1
-            self.log_error = e.strerror or str(e)
-        else:
-            self.log_lost = 0
+        self.logfile.write(text)
 
     def rest_listener(self, why: str) -> None:
         """Stop accepting for a moment: the master is out of descriptors."""
@@ -179,13 +164,11 @@ class Master:
 
     def run(self) -> None:
         """Serve until the session ends."""
-        signal.set_wakeup_fd(self.sig_w)
-        signal.signal(signal.SIGCHLD, lambda s, f: None)
         self.reap()
         while not self.done:
             self.update_polling()
             try:
-                events = self.poll.poll(self.timeout())
+                events = self.poller.poll.poll(self.timeout())
             except InterruptedError:
                 continue
             for fd, ev in events:
@@ -208,9 +191,9 @@ class Master:
             if not events and self.view_behind():
                 self.view.step(self.ring)
             self.check_timers()
-            self.maybe_finish()
+            finish.maybe_finish(self)
         self.log("ending")
-        self.cleanup()
+        finish.cleanup(self)
 
     def timeout(self) -> int:
         """Milliseconds the loop may sleep: until the next thing to check."""
@@ -220,8 +203,8 @@ class Master:
             waits.append(self.exit_deadline - time.monotonic())
         if self.view_behind():
             waits.append(IDLE)
-        if holding and self.hold_since is not None:
-            waits.append(self.hold_since + self.hold_for - time.monotonic())
+        if holding and self.hold.since is not None:
+            waits.append(self.hold.since + self.hold.seconds - time.monotonic())
         elif holding:
             assert self.rw is not None
             waits.append(self.rw.progress + STALL - time.monotonic())
@@ -248,34 +231,11 @@ class Master:
             self.done = True
         if now >= self.next_check:
             self.next_check = now + SOCKET_CHECK
-            self.check_socket()
+            finish.check_socket(self)
             if not self.pruned:
                 # Not at start-up: reading every entry would delay the first attach.
                 self.pruned = True
                 self.entry.prune()
-
-    def check_socket(self) -> None:
-        """A master nobody can reach, whose program is gone, ends; else it re-listens."""
-        try:
-            if os.stat(self.path).st_ino == self.inode:
-                return
-        except OSError:
-            pass
-        if self.status is not None and self.rw is None:
-            self.log("socket gone and program ended: nobody can reach us; ending")
-            self.done = True
-            return
-        try:
-            fresh = unix.listen_at(self.path)
-            fresh.setblocking(False)
-        except OSError as e:
-            self.log(f"socket gone and cannot be made again: {e}")
-            return
-        self.forget(self.listener.fileno())
-        self.listener.close()
-        self.listener = fresh
-        self.inode = os.stat(self.path).st_ino
-        self.log("socket was removed; listening again")
 
     def view_behind(self) -> bool:
         """Whether the idle loop should feed the screen model now."""
@@ -292,61 +252,6 @@ class Master:
             return True
         return self.wants_view or self.ring.end - self.ring.start > self.ring.capacity // 2
 
-    def cleanup(self) -> None:
-        try:
-            if os.stat(self.path).st_ino == self.inode:
-                os.unlink(self.path)
-        except OSError:
-            pass
-        if self.status is None:
-            # pty 4.0 sesskill: the program gets a HUP as the session ends.
-            for sig in (signal.SIGHUP, signal.SIGCONT):
-                try:
-                    os.killpg(self.pid, sig)
-                except OSError:
-                    pass
-        for conn in list(self.conns.values()):
-            self.flush_blocking(conn)
-            ending.drop(self, conn)
-        # The records last: the clients waiting for our last words go first.
-        self.entry.ended()
-        if self.utmp is not None:
-            self.utmp.remove()
-
-    def flush_blocking(self, conn: Conn, limit: float = 1.0) -> None:
-        """Last words to a client before the master exits, bounded in time."""
-        deadline = time.monotonic() + limit
-        while conn.control and time.monotonic() < deadline:
-            try:
-                n = conn.sock.send(conn.control)
-                del conn.control[:n]
-            except BlockingIOError:
-                select.select([], [conn.sock], [], max(0.0, deadline - time.monotonic()))
-            except OSError:
-                break
-
-    def maybe_finish(self) -> None:
-        """End when the program is gone and its output drained and delivered."""
-        if self.status is None or self.pty_open or self.done:
-            return
-        rw = self.rw
-        if rw is None or rw.backlog(self.ring):
-            return  # pty 4.0: wait, with the last output, for a reconnect
-        if rw.held:
-            return  # its signaller has not said go: it would find us gone
-        if rw.framed and not rw.exit_sent:
-            rw.exit_sent = True  # the resuming client learns it for certain
-            rw.blob += resume_protocol.encode_exit(self.status)
-            datapath.deliver(self, rw)
-            if rw.backlog(self.ring) or self.rw is not rw:
-                return
-            # Said: end now.  (Its frames are read to the end, so waiting a turn
-            # could meet the client's goodbye first and leave us waiting for it.)
-        for conn in self.attached():
-            conn.send({"t": "exited", "code": self.status})
-            ending.detach(self, conn, notify=None)
-        self.done = True
-
     # -- polling -----------------------------------------------------------
 
     def attached(self) -> list[Conn]:
@@ -360,8 +265,7 @@ class Master:
         """Whether the read-write terminal, or a resuming client, holds the program back."""
         room = self.resume_room()
         if room is not None and room <= 0:
-            if self.hold_since is None:
-                self.hold_since = time.monotonic()
+            self.hold.started(time.monotonic())
             return True
         rw = self.rw
         return (
@@ -370,67 +274,28 @@ class Master:
         )
 
     def resume_room(self) -> int | None:
-        """Output that may still be read before the resuming client's would be lost.
-
-        None when no resuming client holds the program: there is none, its
-        hold is off (0) or has run out, or there is no replay buffer.
-        """
-        if self.resumer is None or self.hold_for <= 0 or self.replay <= 0:
-            return None
-        if self.hold_since is not None and time.monotonic() - self.hold_since >= self.hold_for:
-            if self.resumer is not None:
-                self.log(f"held the program {self.hold_for:g} s; it runs free again")
-                self.resumer = None  # until the client comes back (it is then told)
-            return None
-        return self.replay - (self.ring.end - self.acked)
+        """Output that may still be read before the resuming client's would be lost (see Hold)."""
+        if self.hold.run_out(time.monotonic()):
+            self.log(f"held the program {self.hold.seconds:g} s; it runs free again")
+        return self.hold.room(self.ring.end)
 
     def writer_attached(self, conn: Conn, hold_for: object) -> None:
-        """A new read-write connection: a resuming client is expected back after it."""
-        self.hold_since = None
-        if not conn.framed:
-            self.resumer = None  # a terminal: it is repainted, nothing is held for it
-            return
-        self.resumer, self.acked = conn.token, conn.offset
-        # A client that says no hold (or cannot acknowledge) holds nothing.
-        seconds = hold_for if isinstance(hold_for, (int, float)) else 0.0
-        self.hold_for = float(seconds) if 0 <= seconds < 1e9 else 0.0  # (nan, inf: no)
+        self.hold.attached(conn, hold_for)
 
     def acknowledged(self, conn: Conn, offset: int) -> None:
-        """The resuming client has the output before ``offset``: that much is free."""
-        if conn is not self.rw or not conn.framed:
-            return
-        self.acked = max(self.acked, min(offset, conn.offset))
-        if self.ring.end - self.acked < self.replay:
-            # Caught up (after a repaint, even after its hold ran out): hold again.
-            self.hold_since = None
-            self.resumer = conn.token
+        if conn is self.rw:
+            self.hold.acknowledged(conn, offset, self.ring.end)
 
     def want(self, fd: int, events: int) -> None:
-        if fd < 0:
-            return
-        old = self.registered.get(fd)
-        if old == events:
-            return
-        if events == 0:
-            if old is not None:
-                self.poll.unregister(fd)
-                del self.registered[fd]
-            return
-        if old is None:
-            self.poll.register(fd, events)
-        else:
-            self.poll.modify(fd, events)
-        self.registered[fd] = events
+        self.poller.want(fd, events)
 
     def forget(self, fd: int) -> None:
-        if fd in self.registered:
-            self.poll.unregister(fd)
-            del self.registered[fd]
+        self.poller.forget(fd)
 
     def update_polling(self) -> None:
         pty_events = (IN if not self.holding() else 0) | (OUT if self.inbuf else 0)
         self.want(self.pty_fd, pty_events if self.pty_open else 0)
-        self.want(self.sig_r, IN)
+        self.want(self.sigs.fd, IN)
         if self.listen_at and time.monotonic() >= self.listen_at:
             self.listen_at = 0.0
         self.want(self.listener.fileno(), 0 if self.listen_at else IN)
@@ -460,11 +325,8 @@ class Master:
                 datapath.write_input(self)
             if ev & (IN | ERR):
                 datapath.read_output(self)
-        elif fd == self.sig_r:
-            try:
-                os.read(self.sig_r, 256)
-            except BlockingIOError:
-                pass
+        elif fd == self.sigs.fd:
+            self.sigs.drain()
             self.reap()
         elif fd == self.listener.fileno():
             clients.accept(self)
@@ -488,46 +350,31 @@ class Master:
         self.inbuf += reply
 
     def reap(self) -> None:
-        while self.status is None:
-            try:
-                pid, st = os.waitpid(self.pid, os.WUNTRACED | os.WCONTINUED | os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
-            if os.WIFSTOPPED(st):
+        if self.status is not None:
+            return
+        for what, number in program.reap(self.pid):
+            if what == program.STOPPED:
                 self.stopped = True
                 if self.rw is not None:
-                    self.rw.send({"t": "stopped", "sig": os.WSTOPSIG(st)})
-            elif os.WIFCONTINUED(st):
+                    self.rw.send({"t": "stopped", "sig": number})
+            elif what == program.CONTINUED:
                 self.stopped = False
             else:
-                code = os.waitstatus_to_exitcode(st)
-                self.status = 128 - code if code < 0 else code
+                self.status = number
                 self.stopped = False
                 self.exit_deadline = time.monotonic() + EXIT_GRACE
                 self.log(f"program ended, status {self.status}")
 
     def continue_program(self) -> None:
         self.stopped = False
-        try:
-            os.killpg(self.pid, signal.SIGCONT)
-        except OSError:
-            pass
+        program.cont(self.pid)
 
     def resize(self, rows: int, cols: int, force: bool) -> None:
         if self.status is not None or not (0 < rows <= 0xFFFF and 0 < cols <= 0xFFFF):
             return
         if self._view is not None:
             self._view.resize(self.ring, min(rows, VIEW_MAX), min(cols, VIEW_MAX))
-        if get_winsize(self.pty_fd) != (rows, cols):
-            set_winsize(self.pty_fd, rows, cols)
-        elif force:
-            # The kernel drops a same-size resize; the program still gets one.
-            try:
-                os.killpg(os.tcgetpgrp(self.pty_fd), signal.SIGWINCH)
-            except OSError:
-                pass
+        program.resize(self.pty_fd, rows, cols, force)
 
 
 def _traceback() -> str:

@@ -19,7 +19,7 @@ import termios
 
 from sessmux.core import names
 from sessmux.core.errors import DIRECTORY, INTERNAL, SessError
-from sessmux.system import paths, unix
+from sessmux.system import paths, signals, unix
 from sessmux.system.ttyio import set_winsize
 
 TYPE_CHECKING = False
@@ -178,8 +178,7 @@ def run_master(report_fd: int, plan: Plan) -> None:
     """In the new master (a session leader, forked by the tool or the fork server): serve."""
     directory, argv, env, options = plan.directory, plan.argv, plan.env, plan.options
     attrs, size, name, gate = plan.attrs, plan.size, plan.name, plan.gate
-    for sig in MASTER_IGNORES:
-        signal.signal(sig, signal.SIG_IGN)
+    signals.ignore(MASTER_IGNORES)
     try:
         name, listener = claim(directory, name)
     except SessError as e:
@@ -224,6 +223,7 @@ def run_master(report_fd: int, plan: Plan) -> None:
     os.chdir("/")
     report(report_fd, f"ok {name} {os.getpid()} {note}")
     # Imported only here, in the master: the client that forked us never pays for it.
+    from sessmux.master import finish
     from sessmux.master.loop import Master
 
     master = Master(name, directory, listener, master_fd, pid, gate_w, options.ring_size, log_fd)
@@ -235,7 +235,7 @@ def run_master(report_fd: int, plan: Plan) -> None:
         import traceback
 
         master.log("crashed: " + traceback.format_exc())
-        master.cleanup()
+        finish.cleanup(master)
     os._exit(0)
 
 

@@ -34,9 +34,9 @@ def start(plan: Plan) -> tuple[str, int, str]:
     check_program(plan.argv[0], plan.env)
     if os.environ.get("SESSMUX_FORKSERVER") == "off":
         return _fork_master(plan)
-    from sessmux.master import forkserver
+    from sessmux.master import forkrequest, forkserver
 
-    line = forkserver.ask(plan)
+    line = forkrequest.ask(plan)
     if line is not None:
         return answer(line)
     started = _fork_master(plan)

@@ -13,6 +13,13 @@ anything of the session's output being touched: when contact returns the
 replay lands on the screen the session left, and no byte is shown twice.
 Output is acknowledged as it arrives, so the host keeps what we have not
 got and holds the program, rather than drop it, while we are away.
+
+Here is the client's state that outlives each ssh process, and its
+loops; one ssh process is a :mod:`~sessmux.remote.link`, the terminal
+a :mod:`~sessmux.remote.display`, the keys' escapes
+:mod:`~sessmux.remote.escapes`.  It stays over 300 lines: relaying,
+resynchronising and reconnecting share the outage, the key buffer and
+what was acknowledged, and apart they would pass all of it back and forth.
 """
 
 from __future__ import annotations
@@ -20,23 +27,19 @@ from __future__ import annotations
 import os
 import select
 import signal
-import subprocess
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sessmux.core import resume_protocol
+from sessmux.core.errors import Signalled
 from sessmux.core.ring import Ring
-from sessmux.remote import outage
+from sessmux.remote import escapes, outage
+from sessmux.remote.display import Display
+from sessmux.remote.link import Link
+from sessmux.system import signals
 from sessmux.system.ttyio import TerminalGuard, get_winsize
 
-HELP = b"""\r
-Supported escape sequences (after Enter):\r
- ~.   quit (the session goes on running on the host)\r
- ~^Z  suspend rezume\r
- ~?   this help\r
- ~~   send one ~\r
-"""
+HANGUPS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)  # they end rezume
 
 
 @dataclass
@@ -63,64 +66,6 @@ class Quit(Exception):
         self.code, self.message = code, message
 
 
-class Link:
-    """One ssh process and the frames on its pipes."""
-
-    def __init__(self, argv: Sequence[str]) -> None:
-        self.proc = subprocess.Popen(
-            list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True,  # ssh must not read our terminal
-        )
-        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
-        self.wfd, self.rfd, self.efd = (self.proc.stdin.fileno(), self.proc.stdout.fileno(),
-                                        self.proc.stderr.fileno())
-        self.decoder = resume_protocol.Decoder()
-        self.started = self.contact = time.monotonic()
-        self.hello: dict[str, object] | None = None
-        self.errors = b""
-        self.out = bytearray()
-        self.eof = False  # ssh closed its output
-        os.set_blocking(self.wfd, False)
-
-    def send(self, frame: bytes) -> None:
-        self.out += frame
-        self.flush()
-
-    def flush(self) -> None:
-        try:
-            while self.out:
-                n = os.write(self.wfd, self.out)
-                del self.out[:n]
-        except BlockingIOError:
-            pass
-        except OSError:
-            self.out.clear()
-
-    def close(self) -> int | None:
-        if self.eof:
-            # ssh closed its output: it is exiting with the remote status.  A
-            # SIGTERM now would turn that status into ssh's own 255.
-            try:
-                self.proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                pass
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            if self.proc.poll() is not None:
-                break
-            try:
-                self.proc.send_signal(sig)
-                self.proc.wait(timeout=1)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            try:
-                if f:
-                    f.close()
-            except OSError:
-                pass
-        return self.proc.returncode
-
-
 class Client:
     """The state that outlives each ssh process."""
 
@@ -132,15 +77,12 @@ class Client:
         self.fresh = True  # first contact: the server repaints rather than replays
         self.outage: float | None = None
         self.attempts = 0
-        self.shown = ""  # the outage display up: "overlay", "line" (or nothing)
-        self.screens = outage.Screens()  # which screen the session is on
-        self.tail = b""  # output cut inside a sequence: written with what follows
+        self.term = Display(stdout)  # the session's output, and the outage display
         self.repaint_at: int | None = None  # after the replay: the status line's screen
         self.acked = 0  # output acknowledged to the host
         self.retry_now = False
-        self.escape = "start"  # ssh-like escapes: after Enter, "~" is special
-        self.wake_r, self.wake_w = os.pipe()
-        os.set_blocking(self.wake_w, False)
+        self.escapes = escapes.Escapes()  # ssh-like: after Enter, "~" is special
+        self.sigs: signals.SignalFD | None = None  # while running: window changes
         self.tty = os.isatty(stdin)
         # For REZUME_STATS: resyncs, output bytes replayed, longest time without contact.
         self.resyncs = self.replayed = 0
@@ -148,49 +90,6 @@ class Client:
         self.lost_contact: float | None = None
 
     # -- the terminal ------------------------------------------------------
-
-    def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            try:
-                n = os.write(self.stdout, view)
-            except BlockingIOError:
-                select.select([], [self.stdout], [])
-                continue
-            view = view[n:]
-
-    def show_output(self, data: bytes) -> None:
-        """The session's bytes to the terminal, up to the last whole sequence."""
-        data = self.tail + data
-        n = outage.complete(data)
-        if len(data) - n > 4096:
-            n = len(data)  # a string that never ends: no cue is worth holding it back
-        self.tail = data[n:]
-        if n:
-            self.write(data[:n])
-            self.screens.feed(data[:n])
-
-    def status(self, lines: list[str]) -> None:
-        """The outage display: an overlay the terminal takes away, or the bottom line."""
-        rows, cols = get_winsize(self.stdout) or (24, 80)
-        if self.screens.alternate or self.shown == "line":
-            # A full-screen program: no other screen to borrow; the host repaints it.
-            rest = " ".join([lines[1], "Enter ~ . quits", *lines[3:]])
-            room = max(24, cols - 2 - len(rest))  # a long host name gives way
-            text = lines[0][:room] + " " + rest
-            self.write(outage.bottom_line(text, rows, cols))
-            self.shown = "line"
-            return
-        self.write((outage.ENTER if not self.shown else b"") + outage.overlay(lines, cols))
-        self.shown = "overlay"
-
-    def unshow(self) -> None:
-        """Take the outage display down: the terminal gives the main screen back."""
-        if self.shown == "overlay":
-            self.write(outage.LEAVE)
-        elif self.shown == "line":
-            self.write(outage.LINE_CLEAR)
-        self.shown = ""
 
     def size(self) -> tuple[int, int]:
         return get_winsize(self.stdin) or get_winsize(self.stdout) or (24, 80)
@@ -200,31 +99,18 @@ class Client:
     def keys_typed(self, data: bytes, guard: TerminalGuard, link: Link | None) -> None:
         """Escapes first (Enter ~ .), then the keys go to the buffer and the link."""
         out = bytearray()
-        for byte in data:
-            ch = bytes([byte])
-            if self.escape == "tilde":
-                self.escape = "text"
-                if ch == b".":
-                    raise Quit(255, "connection closed by the user (~.)")
-                if ch == b"\x1a":
-                    self.suspend(guard, link)
-                    continue
-                if ch == b"?":
-                    self.write(HELP)
-                    continue
-                if ch != b"~":
-                    out += b"~"
-                out += ch
-                continue
-            if ch == b"~" and self.escape == "start":
-                self.escape = "tilde"
-                continue
-            if self.s.manual and self.outage is not None and ch in b"\r\n":
-                self.escape = "start"
-                self.retry_now = True  # --manual: Enter reconnects
-                continue
-            self.escape = "start" if ch in b"\r\n" else "text"
-            out += ch
+        retries = self.s.manual and self.outage is not None  # --manual: Enter reconnects
+        for part in self.escapes.feed(data, enter_retries=retries):
+            if part == escapes.QUIT:
+                raise Quit(255, "connection closed by the user (~.)")
+            if part == escapes.SUSPEND:
+                self.suspend(guard, link)
+            elif part == escapes.SHOW_HELP:
+                self.term.write(escapes.HELP)
+            elif part == escapes.RETRY:
+                self.retry_now = True
+            elif isinstance(part, bytes):
+                out += part
         if out:
             offset = self.keys.end
             self.keys.append(bytes(out))
@@ -232,10 +118,10 @@ class Client:
                 link.send(resume_protocol.encode_data(offset, bytes(out)))
 
     def suspend(self, guard: TerminalGuard, link: Link | None) -> None:
-        if self.shown == "overlay":
-            self.unshow()  # the shell gets the main screen; the next status puts it back
+        if self.term.shown == "overlay":
+            self.term.unshow()  # the shell gets the main screen; the next status puts it back
         guard.restore()
-        os.kill(os.getpid(), signal.SIGTSTP)
+        signals.take_default(signal.SIGTSTP)
         guard.raw()
         if link is not None and link.hello is not None:
             link.send(resume_protocol.encode_winsize(*self.size()))
@@ -259,14 +145,14 @@ class Client:
             self.fresh = False
             self.resync(link, hello)
         elif frame.kind == resume_protocol.DATA:
-            self.show_output(self.inbox.accept(frame.offset, frame.data))
+            self.term.show_output(self.inbox.accept(frame.offset, frame.data))
             self.replayed_to(link)
         elif frame.kind == resume_protocol.REPAINT:
             if frame.offset != self.inbox.received:
-                self.tail = b""  # output was skipped: its cut sequence ends nowhere
+                self.term.tail = b""  # output was skipped: its cut sequence ends nowhere
             self.inbox.received = frame.offset
-            self.write(frame.data)
-            self.screens.feed(frame.data)
+            self.term.write(frame.data)
+            self.term.screens.feed(frame.data)
             self.repaint_at = None
         elif frame.kind == resume_protocol.EXIT:
             return resume_protocol.exit_status(frame)
@@ -296,11 +182,11 @@ class Client:
         if hello.get("behind"):
             self.note = "the outage was longer than the host's buffer: some output was skipped"
         link.send(resume_protocol.encode_winsize(*self.size()))
-        if self.shown == "line" and not hello.get("behind"):
+        if self.term.shown == "line" and not hello.get("behind"):
             # Our line covered part of a full-screen program's screen: once the
             # replay is in, that screen is repainted if the session is still on it.
             self.repaint_at = end if isinstance(end, int) else self.inbox.received
-        self.unshow()
+        self.term.unshow()
         self.outage = None
         self.attempts = 0
         self.replayed_to(link)
@@ -309,7 +195,7 @@ class Client:
         """After the replay: the repaint our bottom line needs, if its screen is still up."""
         if self.repaint_at is not None and self.inbox.received >= self.repaint_at:
             self.repaint_at = None
-            if self.screens.alternate:
+            if self.term.screens.alternate:
                 link.send(resume_protocol.encode_repaint(0, b"bottom"))  # only what it covered
 
     def acknowledge(self, link: Link) -> None:
@@ -327,21 +213,24 @@ class Client:
     # -- the whole run -------------------------------------------------------
 
     def run(self) -> int:
-        """Connect, relay, reconnect; return the remote program's exit status."""
-        old = signal.signal(signal.SIGWINCH, lambda sig, frame: None)
-        old_wakeup = signal.set_wakeup_fd(self.wake_w)
+        """Connect, relay, reconnect; return the remote program's exit status.
+
+        A hang-up or termination unwinds: ssh is ended and the terminal
+        given back, then we die of the same signal (as the signaller does).
+        """
         try:
-            with TerminalGuard((self.stdin, self.stdout), self.stdin if self.tty else None) as g:
+            with signals.Unwind(*HANGUPS), signals.SignalFD(signal.SIGWINCH) as self.sigs, \
+                    TerminalGuard((self.stdin, self.stdout), self.stdin if self.tty else None) as g:
                 g.raw()
                 try:
                     return self.loop(g)
                 finally:
-                    self.unshow()
-                    if self.tail:
-                        self.write(self.tail)  # the session's last bytes, whole or not
-        finally:
-            signal.set_wakeup_fd(old_wakeup)
-            signal.signal(signal.SIGWINCH, old)
+                    self.term.unshow()
+                    if self.term.tail:
+                        self.term.write(self.term.tail)  # the session's last bytes, whole or not
+        except Signalled as s:
+            signals.take_default(s.sig)
+            raise Quit(128 + s.sig, f"killed by signal {s.sig}") from None
 
     def loop(self, guard: TerminalGuard) -> int:
         link: Link | None = None
@@ -401,9 +290,10 @@ class Client:
         # --manual waits for Enter, not for the retry time (which has passed):
         # without this the status line was redrawn in a busy loop.
         timeout = 1.0 if self.s.manual else max(0.0, min(1.0, until - time.monotonic()))
-        ready, _, _ = select.select([self.stdin, self.wake_r], [], [], timeout)
-        if self.wake_r in ready:
-            os.read(self.wake_r, 64)
+        assert self.sigs is not None
+        ready, _, _ = select.select([self.stdin, self.sigs.fd], [], [], timeout)
+        if self.sigs.fd in ready:
+            self.sigs.drain()  # the size is sent when contact returns
         if self.stdin in ready:
             data = os.read(self.stdin, 4096)
             if data:
@@ -414,7 +304,7 @@ class Client:
         assert self.outage is not None
         lost = time.monotonic() - (self.lost_contact or self.outage)  # since the last word
         hint = outage.printable((self.last_error.splitlines() or [""])[-1][:60])
-        self.status([f"rezume: no contact with {self.s.host}",
+        self.term.status([f"rezume: no contact with {self.s.host}",
                      f"for {int(lost)}s, attempt {max(1, self.attempts)}, {how};",
                      "Enter ~ . quits; keys typed now are sent when contact returns.",
                      *([f"({hint})"] if hint else [])])
@@ -438,16 +328,16 @@ class Client:
                     resume_protocol.encode(resume_protocol.PING, int(now * 1000).to_bytes(8, "big"))
                 )
                 next_ping = now + self.s.interval
-            watch = [link.rfd, link.efd, self.wake_r, self.stdin]
+            assert self.sigs is not None
+            watch = [link.rfd, link.efd, self.sigs.fd, self.stdin]
             wait = max(0.0, min(next_ping, link.contact + dead_after) - now)
             writers = [link.wfd] if link.out else []
             ready, writable, _ = select.select(watch, writers, [], min(wait, 1.0))
             if writable:
                 link.flush()
-            if self.wake_r in ready:
-                sigs = os.read(self.wake_r, 64)
-                if signal.SIGWINCH in sigs and link.hello is not None:
-                    link.send(resume_protocol.encode_winsize(*self.size()))
+            if (self.sigs.fd in ready and signal.SIGWINCH in self.sigs.drain()
+                    and link.hello is not None):
+                link.send(resume_protocol.encode_winsize(*self.size()))
             if link.efd in ready:
                 chunk = os.read(link.efd, 4096)
                 link.errors = (link.errors + chunk)[-4096:]

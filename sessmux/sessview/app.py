@@ -5,13 +5,14 @@ connections (:mod:`~sessmux.sessview.watch`) and the status poller
 (:mod:`~sessmux.sessview.poll`).  Attaching from the browser stops the
 screen -- the terminal is given back exactly as urwid found it -- runs a
 signaller in the foreground as ``reconnect`` would, and starts the screen
-again when the user leaves the session.
+again when the user leaves the session.  It stays a little over 300
+lines: each key's action is a method of the one :class:`App`, and they
+share its dialogs, its poller and its watches.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -27,8 +28,16 @@ from sessmux.sessview.info import describe
 from sessmux.sessview.poll import Poller, Snapshot
 from sessmux.sessview.tiling import Tiling
 from sessmux.sessview.watch import Watch
+from sessmux.system import signals
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal
+else:  # the signal module's enums (urwid has them loaded anyway)
+    import _signal as signal
 
 MAX_TILES = 9
+HANGUPS = (signal.SIGHUP, signal.SIGTERM, signal.SIGQUIT)  # they end sessview
 
 
 class App:
@@ -54,17 +63,20 @@ class App:
         urwid.connect_signal(self.browser.filter_edit, "postchange", self._filtered)
 
     def run(self, tiles: list[str] | None = None) -> None:
-        self.poller.start()
-        if tiles is not None:
-            self.snapshots = {s.name: s for s in self._first_survey()}
-            self.tile(tiles or list(self.snapshots)[:MAX_TILES])
-        try:
-            with self.loop.start(), suppress(urwid.ExitMainLoop):
-                self._keys_are_ours()
-                self.loop.event_loop.run()
-        finally:
-            self.poller.stop()
-            self._close_watches()
+        """Until the user quits; a hang-up or termination unwinds (``Signalled``),
+        the screen stopped -- the terminal given back -- on the way out."""
+        with signals.Unwind(*HANGUPS):
+            self.poller.start()
+            if tiles is not None:
+                self.snapshots = {s.name: s for s in self._first_survey()}
+                self.tile(tiles or list(self.snapshots)[:MAX_TILES])
+            try:
+                with self.loop.start(), suppress(urwid.ExitMainLoop):
+                    self._keys_are_ours()
+                    self.loop.event_loop.run()
+            finally:
+                self.poller.stop()
+                self._close_watches()
 
     def _first_survey(self) -> list[Snapshot]:
         from sessmux.sessview.poll import survey

@@ -13,21 +13,19 @@ whose name claims another uid, or whose contents disagree with its name,
 is not believed and not listed.  A master pid that is dead, or that
 belongs to somebody else, makes the entry an ended one.
 
-The master's side (:func:`open_entry`, :class:`Entry`) never harms a
-session: every failure is swallowed.  Ended entries are kept for
-:data:`KEEP` seconds so ``-l`` can show them, then removed by their
-owner's next master.
+A master keeps its entry with :mod:`sessmux.system.registry_entry`, and
+never harms a session doing so.  Ended entries are kept for :data:`KEEP`
+seconds so ``-l`` can show them, then removed (:func:`prune`) by their
+owner's next master.  Here are the readers' side and the rules both keep.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-import time
 
 from sessmux.core import jsonframe
 from sessmux.core.names import is_valid
-from sessmux.system import settings
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -45,7 +43,7 @@ def directory(env: Mapping[str, str] | None = None) -> str:
     return env.get("SESSMUX_REGISTRY") or DEFAULT
 
 
-def _usable(path: str, create: bool) -> bool:
+def usable(path: str, create: bool) -> bool:
     """A real directory (never a symlink), sticky if others may write in it."""
     if create:
         try:
@@ -73,105 +71,6 @@ def _usable(path: str, create: bool) -> bool:
     if not stat.S_ISDIR(st.st_mode):
         return False
     return not (st.st_mode & 0o002 and not st.st_mode & stat.S_ISVTX)
-
-
-# -- the master's side --------------------------------------------------------
-
-
-class Entry:
-    """A session's file in the registry; every method swallows every failure."""
-
-    def __init__(self, folder: str | None, name: str, master_pid: int, created: float,
-                 record_remote: bool = True) -> None:
-        self.folder = folder
-        self.name = name
-        self.pid = master_pid
-        self.created = created
-        self.record_remote = record_remote
-        self.base = f"{os.getuid()}.{name}.{master_pid}"
-
-    def connected(self, remote: str) -> None:
-        """A read-write connection from ``remote`` ("" when unknown)."""
-        self._write("connected", remote if self.record_remote else "")
-
-    def disconnected(self) -> None:
-        """The read-write connection went away; the session lives on."""
-        self._write("disconnected", "")
-
-    def ended(self) -> None:
-        """The session is over."""
-        self._write("ended", "")
-
-    def prune(self) -> None:
-        """Remove this user's long-dead entries (the master does it once, when idle)."""
-        if self.folder is None:
-            return
-        try:
-            prune(self.folder, os.getuid(), time.time())
-        except Exception:  # noqa: BLE001 - the registry must never harm a session
-            pass
-
-    def _write(self, state: str, remote: str) -> None:
-        if self.folder is None:
-            return
-        try:
-            data = jsonframe.dumps({
-                "name": self.name, "pid": self.pid, "created": self.created,
-                "state": state, "remote": remote[:256], "changed": time.time(),
-            }).encode()
-            _replace(self.folder, self.base, data)
-        except Exception:  # noqa: BLE001 - the registry must never harm a session
-            pass
-
-
-def _replace(folder: str, base: str, data: bytes) -> None:
-    """Write ``folder/base`` atomically (a private temporary file, then rename).
-
-    The temporary name is random and made with ``O_EXCL``: a name that
-    someone else made first (to keep this entry out) is passed over, not
-    removed or written through.
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-    for _ in range(8):
-        tmp = os.path.join(folder, f".{base}.{os.urandom(6).hex()}.tmp")
-        try:
-            fd = os.open(tmp, flags, 0o644)
-            break
-        except FileExistsError:
-            continue
-    else:
-        raise FileExistsError(tmp)
-    try:
-        try:
-            os.fchmod(fd, 0o644)
-            os.write(fd, data)
-        finally:
-            os.close(fd)
-        os.rename(tmp, os.path.join(folder, base))
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def open_entry(name: str, directory_: str, master_pid: int, created: float) -> Entry:
-    """The entry of a new session (called once, in the master).
-
-    ``directory_`` is the session directory (unused: the registry is
-    system-wide).  pty 4.0: a session starts out disconnected.
-    """
-    try:
-        conf = settings.load()
-        folder: str | None = directory()
-        if not conf.get("registry", True) or not _usable(str(folder), create=True):
-            folder = None
-        entry = Entry(folder, name, master_pid, created, conf.get("where", True))
-        entry.disconnected()
-        return entry
-    except Exception:  # noqa: BLE001 - the registry must never harm a session
-        return Entry(None, name, master_pid, created)
 
 
 def prune(folder: str, uid: int, now: float) -> None:
@@ -325,7 +224,7 @@ def read_all(folder: str) -> list[Record]:
     """
     if not os.path.lexists(folder):
         return []
-    if not _usable(folder, create=False):
+    if not usable(folder, create=False):
         raise OSError(f"{folder} is not a safe directory")
     found = []
     for bases in _entry_names(folder).values():

@@ -208,6 +208,26 @@ def test_a_signal_ending_the_program_is_128_plus_it(remote: Remote) -> None:
     assert rezume_exit(term) == 128 + signal.SIGTERM
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_to_rezume_gives_the_terminal_back(remote: Remote, sig: int) -> None:
+    """Killed by a hang-up or termination, rezume puts the tty modes back, then dies of it.
+
+    The shell is dash, which (unlike bash) leaves the modes as a killed job left them.
+    """
+    term = Terminal(remote.env, ["sh", "-i"], cwd=str(remote.top))
+    remote.terminals.append(term)
+    term.expect(r"\$ ")
+    before = term.run("stty -g").strip()
+    term.line(remote.rezume(remote.host, "sh", "-c", "echo ready-$((6*7)); exec sleep 1000"))
+    term.expect("ready-42", timeout=REZUME_DEADLINE)
+    rezume = next(p for p in psutil.Process(term.pid).children()
+                  if "rezume" in " ".join(p.cmdline()))
+    os.kill(rezume.pid, sig)
+    assert rezume_exit(term) == 128 + sig
+    assert term.run("stty -g").strip() == before  # raw mode is gone again
+    assert len(statuses(remote.sessdir)) == 1  # the session goes on running on the host
+
+
 # -- AccuTerm's SLEEP test -------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 def key_of(top: Path) -> str:
     code = ("import sys; sys.path.insert(0, sys.argv[1]); "
-            "from sessmux.master import forkserver; print(forkserver.key())")
+            "from sessmux.master import forkrequest; print(forkrequest.key())")
     return subprocess.run([sys.executable, "-S", "-c", code, str(top)], capture_output=True,
                           text=True, timeout=60, check=True).stdout.strip()
 

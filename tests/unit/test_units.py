@@ -20,6 +20,7 @@ from sessmux.core import control_protocol, jsonframe, names
 from sessmux.core.errors import BadName
 from sessmux.core.ring import Ring
 from sessmux.system import paths, registry, unix
+from sessmux.system.registry_entry import Entry
 
 # -- names -------------------------------------------------------------------
 
@@ -278,11 +279,11 @@ def test_registry_prune_removes_only_long_dead_entries_of_this_user(tmp_path: Pa
     folder = str(tmp_path)
     uid, now = os.getuid(), time.time()
     dead_pid = 2 ** 22 + 17  # above any pid this machine hands out by default
-    old = registry.Entry(folder, "old", dead_pid, now - registry.KEEP - 100)
+    old = Entry(folder, "old", dead_pid, now - registry.KEEP - 100)
     old.ended()
-    young = registry.Entry(folder, "young", dead_pid + 1, now - 50)
+    young = Entry(folder, "young", dead_pid + 1, now - 50)
     young.ended()
-    alive = registry.Entry(folder, "alive", os.getpid(), now)
+    alive = Entry(folder, "alive", os.getpid(), now)
     alive.connected("")
     aged = now + registry.KEEP + 10  # as seen a day later: "old" and "young" are both over
     registry.prune(folder, uid, now)
@@ -349,8 +350,9 @@ def test_the_tools_and_the_master_start_lean(module: str) -> None:
 @pytest.mark.parametrize("name", [
     "sessmux.core.jsonframe", "sessmux.core.names", "sessmux.core.control_protocol",
     "sessmux.core.render", "sessmux.core.resume_protocol", "sessmux.core.ring",
-    "sessmux.core.screen", "sessmux.system.settings", "sessmux.system.unix",
-    "sessmux.core.vtparse"
+    "sessmux.core.screen", "sessmux.system.settings", "sessmux.system.signals",
+    "sessmux.system.unix", "sessmux.core.vtparse", "sessmux.core.vtcodes", "sessmux.master.hold",
+    "sessmux.remote.escapes"
 ])
 def test_module_header_examples(name: str) -> None:
     import doctest
