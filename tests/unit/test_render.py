@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pyte.screens import wcwidth
 
@@ -110,6 +110,9 @@ def round_trip(data: bytes, rows: int, cols: int) -> tuple[dict[str, Any], dict[
 
 @settings(max_examples=300, deadline=None)
 @given(program_output, sizes)
+# Origin mode, then a scroll region: the cursor is homed to the screen's corner.
+@example("\x1b[?6h\x1b[2;3r", (3, 3))
+@example("\x1b[?6h\x1b[2;3rab", (3, 5))
 def test_round_trip(output: str, size: tuple[int, int]) -> None:
     expected, got = round_trip(output.encode(), *size)
     assert got == expected
