@@ -16,6 +16,7 @@ import time
 from sessmux.core import control_protocol
 from sessmux.core.errors import (
     RESOURCE_ERRNOS,
+    TOOL,
     NoSession,
     OutOfResources,
     SessError,
@@ -49,7 +50,7 @@ class Channel:
             else:
                 self.sock.sendall(control_protocol.encode(msg))
         except OSError:
-            raise SessError(f"session {self.name} refuses to listen", 2, "weird") from None
+            raise SessError(f"session {self.name} refuses to listen", TOOL, "weird") from None
 
     def fill(self) -> bool:
         """Read once; False at end of stream (or on a broken frame)."""
@@ -59,7 +60,7 @@ class Channel:
                 self.inbox.extend(self.decoder.feed(data))
                 return True
         except TimeoutError:
-            raise SessError(f"session {self.name} refuses to respond", 2, "weird") from None
+            raise SessError(f"session {self.name} refuses to respond", TOOL, "weird") from None
         except (OSError, control_protocol.ProtocolError):
             pass
         return False
@@ -68,7 +69,7 @@ class Channel:
         """The next message (blocking, within the socket's timeout)."""
         while not self.inbox:
             if not self.fill():
-                raise SessError(f"session {self.name} refuses to respond", 2, "weird")
+                raise SessError(f"session {self.name} refuses to respond", TOOL, "weird")
         return self.inbox.pop(0)
 
     def close(self) -> None:
@@ -181,7 +182,7 @@ class _Survey:
         self.found: list[control_protocol.Message] = []
         self.room = max(1, fd_budget())
         self.query = control_protocol.encode(control_protocol.hello()) + control_protocol.encode(
-            {"t": "status"}
+            control_protocol.status()
         )
 
     def run(self) -> list[control_protocol.Message]:

@@ -15,7 +15,7 @@ from types import FrameType
 
 from sessmux.commands import cli
 from sessmux.core import names
-from sessmux.core.errors import NO_SESSION, TOOL, SessError
+from sessmux.core.errors import NO_SESSION, TOOL, Hangup, SessError, by_signal
 from sessmux.system.ttyio import get_winsize
 
 USAGE = "usage: sessview [-e key] [-t [name ...]]"
@@ -39,14 +39,6 @@ smaller than 40x10); 8 session directory refused; 17 a named session does
 not exist.  See sessview(1).
 """
 MIN_COLS, MIN_ROWS = 40, 10
-
-
-class Hangup(Exception):
-    """A signal that ends sessview: unwind (giving the terminal back), then exit."""
-
-    def __init__(self, sig: int) -> None:
-        super().__init__(sig)
-        self.sig = sig
 
 
 def _hangup(sig: int, frame: FrameType | None) -> None:
@@ -109,7 +101,7 @@ def _run(directory: str, key: int | None, tiles: list[str] | None) -> int:
         screen = urwid.display.raw.Screen()
         App(directory, screen, key).run(tiles)
     except Hangup as h:
-        return 128 + h.sig  # the screen was stopped on the way out
+        return by_signal(h.sig)  # the screen was stopped on the way out
     finally:
         for sig, handler in old.items():
             signal.signal(sig, handler)

@@ -17,7 +17,7 @@ import errno
 import struct
 
 from sessmux.core import control_protocol
-from sessmux.core.errors import COMMS
+from sessmux.core.errors import COMMS, TOOL
 from sessmux.master import ending, requests
 from sessmux.master.connection import Conn
 from sessmux.system import unix
@@ -49,7 +49,7 @@ def accept(master: Master) -> None:
         master.log(f"refused a connection from uid {uid}")
         try:
             sock.send(
-                control_protocol.encode({"t": "error", "code": 2, "msg": "permission denied"})
+                control_protocol.encode(control_protocol.error(TOOL, "permission denied"))
             )
         except OSError:
             pass
@@ -100,7 +100,7 @@ def refuse(master: Master, conn: Conn, reason: str) -> None:
     if conn.sock.fileno() < 0:
         return
     conn.control.clear()  # whatever it was owed, it gets this last word only
-    conn.send({"t": "error", "code": COMMS, "msg": f"protocol error: {reason}"})
+    conn.send(control_protocol.error(COMMS, f"protocol error: {reason}"))
     if conn.attached:
         ending.detach(master, conn, notify=None)
     conn.closing = True

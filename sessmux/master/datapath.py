@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 
-from sessmux.core import resume_protocol
+from sessmux.core import control_protocol, resume_protocol
 from sessmux.master import ending
 
 TYPE_CHECKING = False
@@ -159,7 +159,7 @@ def read_frames(master: Master, conn: Conn, data: bytes) -> None:
         master.log(f"resume protocol error, disconnecting: {e}")
         conn.blob += resume_protocol.encode(resume_protocol.ERROR, str(e).encode())
         conn.push(master.ring)
-        conn.send({"t": "disconnected", "error": str(e)})  # sessmux -s exits 11
+        conn.send(control_protocol.disconnected(str(e)))  # sessmux -s exits 11
         ending.detach(master, conn, notify=None)
         return
     if any(f.kind == resume_protocol.DATA for f in frames):

@@ -33,7 +33,7 @@ import os
 import select
 import time
 
-from sessmux.core import resume_protocol
+from sessmux.core import control_protocol, resume_protocol
 from sessmux.core.ring import Ring
 from sessmux.core.view import Answered, View
 from sessmux.master import clients, datapath, ending
@@ -343,7 +343,7 @@ class Master:
             # Said: end now.  (Its frames are read to the end, so waiting a turn
             # could meet the client's goodbye first and leave us waiting for it.)
         for conn in self.attached():
-            conn.send({"t": "exited", "code": self.status})
+            conn.send(control_protocol.exited(self.status))
             ending.detach(self, conn, notify=None)
         self.done = True
 
@@ -498,7 +498,7 @@ class Master:
             if os.WIFSTOPPED(st):
                 self.stopped = True
                 if self.rw is not None:
-                    self.rw.send({"t": "stopped", "sig": os.WSTOPSIG(st)})
+                    self.rw.send(control_protocol.stopped(os.WSTOPSIG(st)))
             elif os.WIFCONTINUED(st):
                 self.stopped = False
             else:

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sessmux.core import resume_protocol
+from sessmux.core.errors import LEFT, RESUME, SSH_FAILED, Quit
 from sessmux.core.ring import Ring
 from sessmux.remote import outage
 from sessmux.system.ttyio import TerminalGuard, get_winsize
@@ -53,14 +54,6 @@ class Settings:
     manual: bool = False  # reconnect on a key press only
     host: str = ""
     extra: dict[str, object] = field(default_factory=dict)
-
-
-class Quit(Exception):
-    """The user asked to leave (~.), or we gave up."""
-
-    def __init__(self, code: int, message: str = "") -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 class Link:
@@ -205,7 +198,7 @@ class Client:
             if self.escape == "tilde":
                 self.escape = "text"
                 if ch == b".":
-                    raise Quit(255, "connection closed by the user (~.)")
+                    raise Quit(LEFT, "connection closed by the user (~.)", "info")
                 if ch == b"\x1a":
                     self.suspend(guard, link)
                     continue
@@ -271,7 +264,7 @@ class Client:
         elif frame.kind == resume_protocol.EXIT:
             return resume_protocol.exit_status(frame)
         elif frame.kind == resume_protocol.ERROR:
-            raise Quit(2, "the host says: " + frame.payload.decode("utf-8", "replace"))
+            raise Quit(RESUME, "the host says: " + frame.payload.decode("utf-8", "replace"))
         return None
 
     def resync(self, link: Link, hello: dict[str, object]) -> None:
@@ -361,7 +354,7 @@ class Client:
                     rc = link.close()
                     why = link.errors.decode("utf-8", "replace").strip().splitlines()
                     if link.hello is None and rc is not None and rc >= 0 and (
-                            rc != 255 or self.fresh):
+                            rc != SSH_FAILED or self.fresh):
                         # The host ran the command and it refused, or the very first
                         # ssh failed (a wrong name, a refused key): nothing to retry.
                         raise Quit(rc, why[-1] if why else f"ssh exited with status {rc}")
@@ -388,7 +381,7 @@ class Client:
         if self.outage is None:
             return True
         if self.s.give_up and now - self.outage > self.s.give_up:
-            raise Quit(255, f"gave up after {self.s.give_up:g} s without the host")
+            raise Quit(LEFT, f"gave up after {self.s.give_up:g} s without the host")
         if self.s.manual:
             asked, self.retry_now = self.retry_now, False
             return asked
@@ -469,4 +462,4 @@ class Client:
                     self.acknowledge(link)
                 except resume_protocol.ResumeError as e:
                     link.send(resume_protocol.encode(resume_protocol.ERROR, str(e).encode()))
-                    raise Quit(2, f"protocol error: {e}") from None
+                    raise Quit(RESUME, f"protocol error: {e}") from None
