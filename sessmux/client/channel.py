@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import select
-import stat
 import time
 
 from sessmux.core import control_protocol
@@ -94,7 +93,7 @@ def connect(directory: str, name: str, timeout: float = TIMEOUT,
         sock.connect(path)
     except ConnectionRefusedError:
         sock.close()
-        _remove_stale(path)
+        unix.remove_dead(path)
         raise NoSession(name) from None
     except OSError:
         sock.close()
@@ -113,15 +112,6 @@ def _peer(sock: unix.Socket) -> int:
         return unix.peer_uid(sock)
     except OSError:
         return -1
-
-
-def _remove_stale(path: str) -> None:
-    """Remove a dead master's socket (refused connections); anything else stays."""
-    try:
-        if stat.S_ISSOCK(os.lstat(path).st_mode):
-            os.unlink(path)
-    except OSError:
-        pass
 
 
 def request(directory: str, name: str, msg: control_protocol.Message,
@@ -218,7 +208,7 @@ class _Survey:
             sock.connect(path)
         except ConnectionRefusedError:
             sock.close()
-            _remove_stale(path)
+            unix.remove_dead(path)
             return True
         except BlockingIOError:  # the master's backlog is full: it is busy, not dead
             sock.close()

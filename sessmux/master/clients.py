@@ -14,7 +14,6 @@ connection; the session goes on.
 from __future__ import annotations
 
 import errno
-import struct
 
 from sessmux.core import control_protocol
 from sessmux.core.errors import COMMS, TOOL
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
     from sessmux.master.loop import Master
 
 CONTROL_LIMIT = 1 << 20  # a client that reads nothing is dropped past this
-_UCRED = struct.Struct("3i")
 
 
 def accept(master: Master) -> None:
@@ -41,9 +39,7 @@ def accept(master: Master) -> None:
             # stays readable.  Polling it again at once would spin; rest it.
             master.rest_listener(f"cannot accept a connection: {e.strerror}")
         return
-    _, uid, _ = _UCRED.unpack(
-        sock.getsockopt(unix.SOL_SOCKET, unix.SO_PEERCRED, _UCRED.size)
-    )
+    uid = unix.peer_uid(sock)
     if uid not in (master.uid, 0):
         # Only the owner (and root) may talk to a session.
         master.log(f"refused a connection from uid {uid}")
