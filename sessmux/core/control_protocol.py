@@ -309,6 +309,10 @@ REQUESTS: dict[str, dict[str, Callable[[object], bool]]] = {
 }
 
 
+# Every message kind there is: the requests, then what the master sends.
+KINDS = frozenset(REQUESTS) | {"ok", "error", "attached", "stopped", "exited", *ENDINGS}
+
+
 def check(msg: Message) -> Message:
     """``msg`` if it is a request whose every field is acceptable; else ProtocolError."""
     fields = REQUESTS.get(msg["t"])

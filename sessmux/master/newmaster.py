@@ -17,7 +17,7 @@ import os
 import termios
 
 from sessmux.core import names
-from sessmux.core.errors import DIRECTORY, INTERNAL, NO_NAMES, TOOL, SessError
+from sessmux.core.errors import DIRECTORY, INTERNAL, NO_NAMES, NOT_FOUND, TOOL, SessError
 from sessmux.system import paths, unix
 from sessmux.system.ttyio import set_winsize
 
@@ -244,4 +244,4 @@ def _program(slave_fd: int, gate_r: int, argv: Sequence[str], env: Mapping[str, 
         os.execvpe(argv[0], list(argv), dict(env))
     except OSError as e:
         os.write(2, f"sess: fatal: cannot run {argv[0]}: {e.strerror}\r\n".encode())
-    os._exit(127)
+    os._exit(NOT_FOUND)  # as sh: the program could not be run
