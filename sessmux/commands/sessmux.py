@@ -231,7 +231,7 @@ def read_client_hello(fd: int = 0) -> dict[str, object]:
             resume_protocol.Frame(resume_protocol.HELLO, exactly(size))
         )
     except resume_protocol.ResumeError as e:
-        os.write(1, resume_protocol.encode(resume_protocol.ERROR, str(e).encode()))
+        os.write(1, resume_protocol.encode_error(str(e)))
         raise SessError(f"resume protocol: {e}", COMMS) from None
 
 

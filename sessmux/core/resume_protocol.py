@@ -135,6 +135,20 @@ def encode_exit(status: int) -> bytes:
     return encode(EXIT, STATUS.pack(status))
 
 
+def encode_ping(millis: int) -> bytes:
+    """A keepalive, stamped with the sender's clock; answered by a pong of the same stamp."""
+    return encode(PING, OFFSET.pack(millis))
+
+
+def encode_pong(ping: Frame) -> bytes:
+    return encode(PONG, ping.payload)
+
+
+def encode_error(message: str) -> bytes:
+    """The last frame of a link: why it ends (the other side says it and stops)."""
+    return encode(ERROR, message.encode())
+
+
 def winsize(frame: Frame) -> tuple[int, int]:
     rows, cols = SIZE.unpack(frame.payload)
     return int(rows), int(cols)

@@ -159,8 +159,8 @@ def on_attach(master: Master, conn: Conn, msg: control_protocol.Message) -> None
         old = master.rw
         if old.framed and not same_client:
             # A rezume that was taken over must not come back and take it again.
-            old.blob += resume.encode(resume.ERROR, f"session {master.name} was taken over "
-                                      "by another connection".encode())
+            old.blob += resume.encode_error(f"session {master.name} was taken over "
+                                            "by another connection")
             old.push(master.ring)
         ending.detach(master, old, notify="takenover")
     try:

@@ -427,9 +427,7 @@ class Client:
                 self.show_outage("connecting")
                 next_status = now + 1.0
             if link.hello is not None and now >= next_ping:
-                link.send(
-                    resume_protocol.encode(resume_protocol.PING, int(now * 1000).to_bytes(8, "big"))
-                )
+                link.send(resume_protocol.encode_ping(int(now * 1000)))
                 next_ping = now + self.s.interval
             watch = [link.rfd, link.efd, self.wake_r, self.stdin]
             wait = max(0.0, min(next_ping, link.contact + dead_after) - now)
@@ -461,5 +459,5 @@ class Client:
                             return code
                     self.acknowledge(link)
                 except resume_protocol.ResumeError as e:
-                    link.send(resume_protocol.encode(resume_protocol.ERROR, str(e).encode()))
+                    link.send(resume_protocol.encode_error(str(e)))
                     raise Quit(RESUME, f"protocol error: {e}") from None
