@@ -20,6 +20,9 @@ channel, for ``winsize``, ``cont`` and ``go`` one way and the
 notifications of :data:`ENDINGS`, ``stopped``, ``exited`` and ``reco``
 the other.
 
+This module stays over 300 lines on purpose: the constructors, the codec
+and the field checks are the protocol's one definition, read together.
+
 >>> encode(winsize(24, 80, force=False))
 b'\\x00\\x00\\x001{"t":"winsize","rows":24,"cols":80,"force":false}'
 

@@ -700,7 +700,7 @@ def test_attach_to_no_such_session_is_exit_17(remote: Remote) -> None:
     term = remote.terminal()
     term.line(remote.rezume("-a", "--id", "nosuch", remote.host))
     # The host's own message, passed on in rezume's one fatal line.
-    term.expect(r"\nrezume: fatal: sessmux: fatal: no session nosuch\r?\n",
+    term.expect(r"(?m)^rezume: fatal: sessmux: fatal: no session nosuch\r?$",
                 timeout=REZUME_DEADLINE)
     assert rezume_exit(term) == NO_SESSION, term.text
 
@@ -720,9 +720,9 @@ def test_quitting_with_tilde_dot_is_one_line_and_255(remote: Remote) -> None:
     wait_resynced(remote, term, "before-quit")
     term.mark()
     term.send("\r~.")
-    term.expect(r"\nrezume: info: connection closed by the user \(~\.\); session leaving goes"
+    term.expect(r"(?m)^rezume: info: connection closed by the user \(~\.\); session leaving goes"
                 rf" on running on {re.escape(remote.host)}; resume it with: rezume --id leaving"
-                rf" {re.escape(remote.host)}\r?\n", timeout=REZUME_DEADLINE)
+                rf" {re.escape(remote.host)}\r?$", timeout=REZUME_DEADLINE)
     assert rezume_exit(term) == LEFT, term.text
     assert "leaving" in statuses(remote.sessdir)  # the session goes on
 
