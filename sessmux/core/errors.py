@@ -30,12 +30,13 @@ RESUME = 2  # rezume: a resume protocol error, or the host reported one
 SSH_FAILED = 255  # ssh's own status when ssh itself fails (not the remote command)
 
 
+# errno values that mean "out of descriptors or memory" (Linux), not "no such thing".
+RESOURCE_ERRNOS = frozenset((24, 23, 105, 12))  # EMFILE, ENFILE, ENOBUFS, ENOMEM
+
+
 def by_signal(sig: int) -> int:
     """The exit status of a process ended by signal ``sig`` (128 + N, as sh)."""
     return SIGNALLED + sig
-
-# errno values that mean "out of descriptors or memory" (Linux), not "no such thing".
-RESOURCE_ERRNOS = frozenset((24, 23, 105, 12))  # EMFILE, ENFILE, ENOBUFS, ENOMEM
 
 
 class SessError(Exception):
