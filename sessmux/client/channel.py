@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import select
-import stat
 import time
 
 from sessmux.core import control_protocol
 from sessmux.core.errors import (
     RESOURCE_ERRNOS,
+    TOOL,
     NoSession,
     OutOfResources,
     SessError,
@@ -49,7 +49,7 @@ class Channel:
             else:
                 self.sock.sendall(control_protocol.encode(msg))
         except OSError:
-            raise SessError(f"session {self.name} refuses to listen", 2, "weird") from None
+            raise SessError(f"session {self.name} refuses to listen", TOOL, "weird") from None
 
     def fill(self) -> bool:
         """Read once; False at end of stream (or on a broken frame)."""
@@ -59,7 +59,7 @@ class Channel:
                 self.inbox.extend(self.decoder.feed(data))
                 return True
         except TimeoutError:
-            raise SessError(f"session {self.name} refuses to respond", 2, "weird") from None
+            raise SessError(f"session {self.name} refuses to respond", TOOL, "weird") from None
         except (OSError, control_protocol.ProtocolError):
             pass
         return False
@@ -68,7 +68,7 @@ class Channel:
         """The next message (blocking, within the socket's timeout)."""
         while not self.inbox:
             if not self.fill():
-                raise SessError(f"session {self.name} refuses to respond", 2, "weird")
+                raise SessError(f"session {self.name} refuses to respond", TOOL, "weird")
         return self.inbox.pop(0)
 
     def close(self) -> None:
@@ -93,7 +93,7 @@ def connect(directory: str, name: str, timeout: float = TIMEOUT,
         sock.connect(path)
     except ConnectionRefusedError:
         sock.close()
-        _remove_stale(path)
+        unix.remove_dead(path)
         raise NoSession(name) from None
     except OSError:
         sock.close()
@@ -112,15 +112,6 @@ def _peer(sock: unix.Socket) -> int:
         return unix.peer_uid(sock)
     except OSError:
         return -1
-
-
-def _remove_stale(path: str) -> None:
-    """Remove a dead master's socket (refused connections); anything else stays."""
-    try:
-        if stat.S_ISSOCK(os.lstat(path).st_mode):
-            os.unlink(path)
-    except OSError:
-        pass
 
 
 def request(directory: str, name: str, msg: control_protocol.Message,
@@ -181,7 +172,7 @@ class _Survey:
         self.found: list[control_protocol.Message] = []
         self.room = max(1, fd_budget())
         self.query = control_protocol.encode(control_protocol.hello()) + control_protocol.encode(
-            {"t": "status"}
+            control_protocol.status()
         )
 
     def run(self) -> list[control_protocol.Message]:
@@ -217,7 +208,7 @@ class _Survey:
             sock.connect(path)
         except ConnectionRefusedError:
             sock.close()
-            _remove_stale(path)
+            unix.remove_dead(path)
             return True
         except BlockingIOError:  # the master's backlog is full: it is busy, not dead
             sock.close()

@@ -19,7 +19,16 @@ import select
 import time
 
 from sessmux.client import channel as client
-from sessmux.core.errors import COMMS, ELSEWHERE, NO_SESSION, NoSession, SessError, Signalled
+from sessmux.core import control_protocol
+from sessmux.core.errors import (
+    COMMS,
+    ELSEWHERE,
+    NO_SESSION,
+    NoSession,
+    SessError,
+    Signalled,
+    by_signal,
+)
 from sessmux.system import signals, unix
 from sessmux.system.ttyio import MODES_OFF, TerminalGuard, get_winsize, write_within
 
@@ -100,23 +109,9 @@ class Signaller:
         """
         channel = client.connect(self.directory, name)
         size = self.size()
-        msg = {
-            "t": "attach",
-            "mode": mode,
-            "force": force,
-            "hold": True,
-            "tty": os.isatty(self.stdout),
-            "rows": size[0] if size else 0,
-            "cols": size[1] if size else 0,
-            "remote": remote_of(self.env),
-            "detach_key": self.detach_key,
-        }
-        if self.resume is not None:
-            msg.update(framed=True, token=self.resume.get("token"),
-                       hold_for=self.resume.get("hold_for"),
-                       rows=self.resume.get("rows", 0), cols=self.resume.get("cols", 0))
-            if not self.resume.get("fresh"):
-                msg["offset"] = self.resume.get("recv", 0)
+        rows, cols = size or (0, 0)
+        msg = control_protocol.attach(mode, force, os.isatty(self.stdout), rows, cols,
+                                      remote_of(self.env), self.detach_key, resume=self.resume)
         try:
             channel.send(msg, [self.stdin, self.stdout])
             reply = channel.receive()
@@ -171,7 +166,7 @@ class Signaller:
                 self.resume is None and os.isatty(self.stdout))
             try:
                 try:
-                    channel.send({"t": "go"})
+                    channel.send(control_protocol.go())
                 except SessError:
                     pass  # gone already; what it said before it went is still to read
                 code = self._serve(channel, guard, sigs)
@@ -203,7 +198,7 @@ class Signaller:
                     return int(msg["code"])
                 elif kind == "disconnected":
                     if msg.get("error"):  # the master dropped a resuming client's bad frame
-                        raise SessError(f"resume protocol: {msg['error']}", 11)
+                        raise SessError(f"resume protocol: {msg['error']}", COMMS)
                     return 0
                 elif kind == "detached":
                     # Only a detach key (sessmux -e) detaches: always said, as
@@ -211,7 +206,7 @@ class Signaller:
                     self.say("info", f"detached from session {channel.name}", always=True)
                     return 0
                 elif kind == "killed":
-                    return 128 + signal.SIGHUP
+                    return by_signal(signal.SIGHUP)
                 elif kind == "takenover":
                     self.say("info", f"session {channel.name} was taken over by another connection",
                              always=self.tell_takeover)
@@ -264,7 +259,7 @@ class Signaller:
     def send_size(self, channel: client.Channel, force: bool) -> None:
         size = self.size()
         if size:
-            msg = {"t": "winsize", "rows": size[0], "cols": size[1], "force": force}
+            msg = control_protocol.winsize(size[0], size[1], force)
             try:
                 channel.send(msg)
             except SessError:
@@ -281,7 +276,7 @@ class Signaller:
             signals.take_default(signal.SIGTTOU)
         guard.raw()
         try:
-            channel.send({"t": "cont"})
+            channel.send(control_protocol.cont())
         except SessError:
             return
         self.send_size(channel, force=False)
@@ -302,7 +297,7 @@ def steer(signaller: Signaller, name: str, first: bool, mode: str = "rw",
     except Signalled as h:
         # pty 4.0: the terminal is given back, then we die of the same signal.
         signals.take_default(h.sig)
-        raise SessError(f"killed by signal {h.sig}", 128 + h.sig) from None
+        raise SessError(f"killed by signal {h.sig}", by_signal(h.sig)) from None
     except SessError as e:
         signaller.say(e.level, e.message)
         e.level = "silent"

@@ -13,19 +13,13 @@ import os
 import sys
 
 from sessmux.core import names
-from sessmux.core.errors import USAGE, SessError
+from sessmux.core.errors import INTERRUPTED, SessError
+from sessmux.core.errors import Usage as Usage  # commands raise cli.Usage
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import NoReturn
-
-
-class Usage(SessError):
-    """Bad options or arguments: the usage text and exit 1."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, USAGE)
 
 
 Options = list[tuple[str, str]]
@@ -118,12 +112,12 @@ def run(prog: str, usage: str, body: Callable[[], int]) -> int:
     try:
         return body()
     except SessError as e:
-        _say(prog, e.level, e.message)
+        say(prog, e.level, e.message)
         if isinstance(e, Usage):
             sys.stderr.write(usage + "\n")
         return e.code
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:
         # A reader that went away (sesslist | head) is not an error.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -139,12 +133,12 @@ def _failed(prog: str, e: OSError | MemoryError) -> int:
     from sessmux.core.errors import INTERNAL, RESOURCES
 
     if isinstance(e, MemoryError):
-        _say(prog, "fatal", "out of memory")
+        say(prog, "fatal", "out of memory")
         return RESOURCES
     short = e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOSPC, errno.EDQUOT, errno.ENOMEM,
                         errno.ENOBUFS)
     where = f" ({e.filename})" if isinstance(e.filename, str) else ""
-    _say(prog, "fatal", f"{e.strerror or e}{where}")
+    say(prog, "fatal", f"{e.strerror or e}{where}")
     return RESOURCES if short else INTERNAL
 
 
@@ -170,7 +164,8 @@ def leave(code: int) -> NoReturn:
     os._exit(code)
 
 
-def _say(prog: str, level: str, message: str) -> None:
+def say(prog: str, level: str, message: str) -> None:
+    """``prog: level: message`` on stderr: the one line a command says about itself."""
     if level == "silent":  # already said, in the signaller's own words
         return
     sys.stderr.write(f"{prog}: {level}: {message}\n")

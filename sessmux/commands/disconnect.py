@@ -6,6 +6,7 @@ import sys
 
 from sessmux.client import channel
 from sessmux.commands import cli
+from sessmux.core import control_protocol
 from sessmux.core.errors import SessError
 
 TYPE_CHECKING = False
@@ -35,7 +36,7 @@ def _disconnect(argv: Sequence[str]) -> int:
     if rest:
         raise cli.Usage(f"unexpected argument {rest[0]!r}")
     name = cli.target("disconnect", dict(opts).get("-s"))
-    reply = channel.request(cli.tool_dir(), name, {"t": "disconnect"})
+    reply = channel.request(cli.tool_dir(), name, control_protocol.disconnect())
     if reply["t"] == "ok":
         return 0
     if reply.get("msg") == "already disconnected":

@@ -11,7 +11,7 @@ import sys
 
 from sessmux.client import channel
 from sessmux.commands import cli
-from sessmux.core import names
+from sessmux.core import control_protocol, names
 from sessmux.core.errors import SessError
 
 TYPE_CHECKING = False
@@ -46,9 +46,7 @@ def _reconnect(argv: Sequence[str]) -> int:
     flags = dict(opts)
     name = cli.target("reconnect", flags.get("-s"))
     goal = names.check(rest[0]) if rest else None
-    msg = {"t": "reco", "target": goal, "force": "-f" in flags}
-    if "-R" in flags:
-        msg["mode"] = "ro"
+    msg = control_protocol.reco(goal, "-f" in flags, "ro" if "-R" in flags else None)
     reply = channel.request(cli.tool_dir(), name, msg)
     if reply["t"] != "ok":
         raise SessError(f"session {name} not connected")

@@ -9,8 +9,9 @@ import sys
 from collections.abc import Sequence
 
 from sessmux.commands import cli
-from sessmux.core import names
-from sessmux.remote.rezume import Client, Quit, Settings
+from sessmux.core import errors, names
+from sessmux.core.errors import LEFT, Quit
+from sessmux.remote.rezume import Client, Settings
 
 USAGE = "usage: rezume [options] [user@]host [command [arg ...]]"
 HELP = USAGE + """
@@ -151,14 +152,13 @@ def _rezume(argv: Sequence[str]) -> int:
         code = client.run()
     except Quit as q:
         _stats(client)
-        sys.stderr.write(f"rezume: {q.message}\n")
-        if q.code == 255 and not client.fresh:  # there is a session to come back to
-            sys.stderr.write(f"rezume: session {session} goes on running on {host}; "
-                             f"resume it with: rezume --id {session} {host}\n")
-        return q.code
+        if q.code == LEFT and not client.fresh:  # there is a session to come back to
+            q.message += (f"; session {session} goes on running on {host};"
+                          f" resume it with: rezume --id {session} {host}")
+        raise  # said once, by cli.run
     _stats(client)
     if client.note:
-        sys.stderr.write(f"rezume: warning: {client.note}\n")
+        cli.say("rezume", "warning", client.note)
     return code
 
 
@@ -172,7 +172,7 @@ def _list(ssh: list[str], options: list[str], host: str, remote_sessmux: str) ->
     where = os.path.dirname(remote_sessmux)
     try:
         target = hostlist.Host(hostlist.check_destination(host), options, where)
-    except hostlist.BadHosts as e:
+    except errors.BadHosts as e:
         raise cli.Usage(str(e)) from None
     answer = hosts.query([target], ssh=ssh)[0]
     for line in host_lines(answer):
@@ -185,4 +185,4 @@ def _list(ssh: list[str], options: list[str], host: str, remote_sessmux: str) ->
 
 def _stats(client: Client) -> None:
     if os.environ.get("REZUME_STATS"):  # for tests and benchmarks
-        sys.stderr.write(f"rezume: stats: {client.stats()}\n")
+        cli.say("rezume", "stats", client.stats())

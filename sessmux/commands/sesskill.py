@@ -7,6 +7,7 @@ import sys
 
 from sessmux.client import channel
 from sessmux.commands import cli
+from sessmux.core import control_protocol
 from sessmux.core.errors import SessError
 
 TYPE_CHECKING = False
@@ -42,7 +43,7 @@ def _sesskill(argv: Sequence[str]) -> int:
         raise SessError("-y not specified, so no action taken")
     if name == os.environ.get("PTY") and "-m" not in flags:
         raise SessError("that session is us, and -m not specified, so no action taken")
-    reply = channel.request(cli.tool_dir(), name, {"t": "kill"})
+    reply = channel.request(cli.tool_dir(), name, control_protocol.kill())
     if reply["t"] != "ok":
         raise SessError(f"session {name} refuses to die")
     return 0

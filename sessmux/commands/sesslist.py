@@ -8,6 +8,7 @@ import time
 
 from sessmux.client import channel
 from sessmux.commands import cli
+from sessmux.core import errors
 from sessmux.core.errors import TOOL, SessError
 from sessmux.core.names import visible
 
@@ -94,7 +95,6 @@ def _json(found: list[Message]) -> int:
 
 def _hosts(opts: cli.Options) -> int:
     """``-H``/``-A``: every host asked at once; its lines prefixed with its name."""
-    from sessmux.core import hostlist
     from sessmux.core.errors import USAGE as USAGE_CODE
     from sessmux.remote import hosts
 
@@ -111,7 +111,7 @@ def _hosts(opts: cli.Options) -> int:
             raise cli.Usage("--json lists this host only")
     try:
         chosen = hosts.choose([v for o, v in opts if o == "-H"], ("-A", "") in opts)
-    except hostlist.BadHosts as e:
+    except errors.BadHosts as e:
         raise SessError(str(e), USAGE_CODE) from None
     failed = 0
     for answer in hosts.query(chosen, timeout):

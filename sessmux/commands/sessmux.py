@@ -26,8 +26,8 @@ from sessmux.commands.sessmux_options import (
     socket_dir,
     utmp_host,
 )
-from sessmux.core import names
-from sessmux.core.errors import ELSEWHERE, NO_SESSION, SessError
+from sessmux.core import control_protocol, names
+from sessmux.core.errors import COMMS, ELSEWHERE, NO_SESSION, TOOL, SessError
 from sessmux.master import spawn
 from sessmux.system import paths
 from sessmux.system.ttyio import get_winsize
@@ -134,7 +134,7 @@ def _sessmux(argv: Sequence[str]) -> int:
     action = actions[0]
     if action in ("attach", "attach-or-create"):
         try:
-            st = channel.request(directory, name, {"t": "status"})
+            st = channel.request(directory, name, control_protocol.status())
         except SessError:
             if action == "attach":
                 raise SessError(f"no session {name}", NO_SESSION) from None
@@ -162,20 +162,18 @@ def read_client_hello(fd: int = 0) -> dict[str, object]:
         while len(data) < n:
             chunk = os.read(fd, n - len(data))
             if not chunk:
-                raise SessError("the client went away before saying hello", 11)
+                raise SessError("the client went away before saying hello", COMMS)
             data += chunk
         return data
 
-    kind, size = resume_protocol.HEADER.unpack(exactly(resume_protocol.HEADER.size))
     try:
-        if kind != resume_protocol.HELLO.encode() or size > 65536:
-            raise resume_protocol.ResumeError("the client did not open with a hello")
+        size = resume_protocol.hello_length(exactly(resume_protocol.HEADER.size))
         return resume_protocol.read_hello(
             resume_protocol.Frame(resume_protocol.HELLO, exactly(size))
         )
     except resume_protocol.ResumeError as e:
-        os.write(1, resume_protocol.encode(resume_protocol.ERROR, str(e).encode()))
-        raise SessError(f"resume protocol: {e}", 11) from None
+        os.write(1, resume_protocol.encode_error(str(e)))
+        raise SessError(f"resume protocol: {e}", COMMS) from None
 
 
 def _create(directory: str, name: str, command: list[str], options: spawn.Options,
@@ -192,7 +190,7 @@ def _create(directory: str, name: str, command: list[str], options: spawn.Option
                                       options, name=name, gate=action != "new-detached"))
     except SessError as e:
         if "already exists" in e.message:
-            raise SessError(f"session {name} already exists", 2) from None
+            raise SessError(f"session {name} already exists", TOOL) from None
         raise
 
 

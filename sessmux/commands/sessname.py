@@ -6,6 +6,7 @@ import sys
 
 from sessmux.client import channel
 from sessmux.commands import cli
+from sessmux.core import control_protocol
 from sessmux.core.errors import SessError
 from sessmux.core.names import visible
 
@@ -36,11 +37,11 @@ def _sessname(argv: Sequence[str]) -> int:
     name = cli.target("sessname", dict(opts).get("-s"))
     directory = cli.tool_dir()
     if rest:
-        reply = channel.request(directory, name, {"t": "setname", "name": " ".join(rest)})
+        reply = channel.request(directory, name, control_protocol.setname(" ".join(rest)))
         if reply["t"] != "ok":
             raise SessError(f"session {name} refuses to change")
         return 0
-    reply = channel.request(directory, name, {"t": "status"})
+    reply = channel.request(directory, name, control_protocol.status())
     if reply["t"] != "status":
         raise SessError(f"session {name} is being quiet", level="weird")
     longname = str(reply.get("longname") or "")

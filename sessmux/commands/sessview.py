@@ -12,8 +12,8 @@ import sys
 from collections.abc import Sequence
 
 from sessmux.commands import cli
-from sessmux.core import names
-from sessmux.core.errors import NO_SESSION, TOOL, SessError, Signalled
+from sessmux.core import errors, names
+from sessmux.core.errors import NO_SESSION, TOOL, SessError, Signalled, by_signal
 from sessmux.system.ttyio import get_winsize
 
 TYPE_CHECKING = False
@@ -98,12 +98,11 @@ def _hosts(opts: cli.Options) -> list[Host] | None:
     """``--hosts``, ``-H``: the hosts whose sessions are shown too (None: this one only)."""
     if not any(opt in ("--hosts", "-H") for opt, _ in opts):
         return None
-    from sessmux.core import hostlist
     from sessmux.remote import hosts
 
     try:
         return hosts.choose([v for o, v in opts if o == "-H"], ("--hosts", "") in opts)
-    except hostlist.BadHosts as e:
+    except errors.BadHosts as e:
         from sessmux.core.errors import USAGE as USAGE_CODE
 
         raise SessError(str(e), USAGE_CODE) from None
@@ -125,7 +124,7 @@ def _run(directory: str, key: int | None, tiles: list[str] | None,
 
             HostsApp(directory, screen, key, hosts).run(tiles)
     except Signalled as h:
-        return 128 + h.sig  # the screen was stopped on the way out
+        return by_signal(h.sig)  # the screen was stopped on the way out
     return 0
 
 

@@ -19,6 +19,7 @@ shown raw.
 from __future__ import annotations
 
 from sessmux.core import jsonframe
+from sessmux.core.errors import BadHosts, BadListing
 from sessmux.core.names import LONG_NAME_MAX, is_valid, visible
 
 TYPE_CHECKING = False
@@ -43,14 +44,6 @@ FIELDS: dict[str, tuple[type, ...]] = {
 REQUIRED = ("name", "pid", "slave", "connected")
 
 
-class BadHosts(ValueError):
-    """A hosts file line that is not a destination with ssh options."""
-
-
-class BadListing(ValueError):
-    """A host's answer that is not a listing: the reason, safe to print."""
-
-
 class Host:
     """One ssh destination, its own ssh options, and where sessmux is on it."""
 
@@ -71,7 +64,7 @@ def check_destination(dest: str) -> str:
     >>> check_destination("-oProxyCommand=x")
     Traceback (most recent call last):
     ...
-    sessmux.core.hostlist.BadHosts: bad host -oProxyCommand=x
+    sessmux.core.errors.BadHosts: bad host -oProxyCommand=x
     """
     if (not dest or dest.startswith("-") or len(dest) > 255
             or any(c.isspace() or not c.isprintable() for c in dest)):

@@ -87,12 +87,12 @@ def visible(text: str) -> str:
     """
     out = []
     for ch in text:
-        code = ord(ch)
-        if 0x80 <= code < 0xA0:
-            out.append("M-^" + chr(code - 0x80 + 0x40))
-        elif code < 0x20:
-            out.append("^" + chr(code + 0x40))
-        elif code == 0x7F:
+        point = ord(ch)
+        if 0x80 <= point < 0xA0:
+            out.append("M-^" + chr(point - 0x80 + 0x40))
+        elif point < 0x20:
+            out.append("^" + chr(point + 0x40))
+        elif point == 0x7F:
             out.append("^?")
         else:
             out.append(ch)

@@ -50,6 +50,7 @@ from __future__ import annotations
 import struct
 
 from sessmux.core import jsonframe
+from sessmux.core.errors import ResumeError as ResumeError  # raised here, caught above
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -63,10 +64,6 @@ HEADER = struct.Struct(">cI")
 OFFSET = struct.Struct(">Q")
 SIZE = struct.Struct(">HH")
 STATUS = struct.Struct(">i")
-
-
-class ResumeError(Exception):
-    """A malformed frame or a broken promise (a gap in a stream)."""
 
 
 class Frame:
@@ -136,6 +133,20 @@ def encode_winsize(rows: int, cols: int) -> bytes:
 
 def encode_exit(status: int) -> bytes:
     return encode(EXIT, STATUS.pack(status))
+
+
+def encode_ping(millis: int) -> bytes:
+    """A keepalive, stamped with the sender's clock; answered by a pong of the same stamp."""
+    return encode(PING, OFFSET.pack(millis))
+
+
+def encode_pong(ping: Frame) -> bytes:
+    return encode(PONG, ping.payload)
+
+
+def encode_error(message: str) -> bytes:
+    """The last frame of a link: why it ends (the other side says it and stops)."""
+    return encode(ERROR, message.encode())
 
 
 def winsize(frame: Frame) -> tuple[int, int]:
@@ -217,6 +228,23 @@ def _flag(value: object) -> bool:
 # What a hello may say (either side's); a field that is there must fit.
 HELLO_FIELDS = {"recv": _offset, "offset": _offset, "end": _offset, "rows": _size,
                 "cols": _size, "id": _text, "token": _text, "fresh": _flag, "behind": _flag}
+
+HELLO_LIMIT = 65536  # a hello's payload, read before anything else is known
+
+
+def hello_length(header: bytes) -> int:
+    """The payload length a first frame's header announces, if it opens a hello.
+
+    For a reader that must take the hello byte-exactly and leave the rest
+    (sessmux -s); ResumeError if it is not a hello of a sane size.
+
+    >>> hello_length(encode_hello(id="x")[:HEADER.size])
+    16
+    """
+    kind, size = HEADER.unpack(header)
+    if kind != HELLO.encode() or size > HELLO_LIMIT:
+        raise ResumeError("the client did not open with a hello")
+    return int(size)
 
 
 def read_hello(frame: Frame) -> dict[str, Any]:

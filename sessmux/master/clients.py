@@ -14,10 +14,9 @@ connection; the session goes on.
 from __future__ import annotations
 
 import errno
-import struct
 
 from sessmux.core import control_protocol
-from sessmux.core.errors import COMMS
+from sessmux.core.errors import COMMS, TOOL
 from sessmux.master import ending, requests
 from sessmux.master.connection import Conn
 from sessmux.system import unix
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
     from sessmux.master.loop import Master
 
 CONTROL_LIMIT = 1 << 20  # a client that reads nothing is dropped past this
-_UCRED = struct.Struct("3i")
 
 
 def accept(master: Master) -> None:
@@ -41,15 +39,13 @@ def accept(master: Master) -> None:
             # stays readable.  Polling it again at once would spin; rest it.
             master.rest_listener(f"cannot accept a connection: {e.strerror}")
         return
-    _, uid, _ = _UCRED.unpack(
-        sock.getsockopt(unix.SOL_SOCKET, unix.SO_PEERCRED, _UCRED.size)
-    )
+    uid = unix.peer_uid(sock)
     if uid not in (master.uid, 0):
         # Only the owner (and root) may talk to a session.
         master.log(f"refused a connection from uid {uid}")
         try:
             sock.send(
-                control_protocol.encode({"t": "error", "code": 2, "msg": "permission denied"})
+                control_protocol.encode(control_protocol.error(TOOL, "permission denied"))
             )
         except OSError:
             pass
@@ -100,7 +96,7 @@ def refuse(master: Master, conn: Conn, reason: str) -> None:
     if conn.sock.fileno() < 0:
         return
     conn.control.clear()  # whatever it was owed, it gets this last word only
-    conn.send({"t": "error", "code": COMMS, "msg": f"protocol error: {reason}"})
+    conn.send(control_protocol.error(COMMS, f"protocol error: {reason}"))
     if conn.attached:
         ending.detach(master, conn, notify=None)
     conn.closing = True

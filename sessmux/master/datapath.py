@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 
-from sessmux.core import resume_protocol
+from sessmux.core import control_protocol, resume_protocol
 from sessmux.master import ending
 
 TYPE_CHECKING = False
@@ -147,7 +147,7 @@ def read_frames(master: Master, conn: Conn, data: bytes) -> None:
             elif frame.kind == resume_protocol.ACK:
                 master.acknowledged(conn, frame.offset)  # that output may go now
             elif frame.kind == resume_protocol.PING:
-                conn.blob += resume_protocol.encode(resume_protocol.PONG, frame.payload)
+                conn.blob += resume_protocol.encode_pong(frame)
             elif frame.kind == resume_protocol.WINSIZE and conn is master.rw:
                 master.resize(*resume_protocol.winsize(frame), force=False)
             elif frame.kind == resume_protocol.REPAINT:
@@ -157,9 +157,9 @@ def read_frames(master: Master, conn: Conn, data: bytes) -> None:
                 raise resume_protocol.ResumeError(f"unexpected {frame.kind} frame from a client")
     except resume_protocol.ResumeError as e:
         master.log(f"resume protocol error, disconnecting: {e}")
-        conn.blob += resume_protocol.encode(resume_protocol.ERROR, str(e).encode())
+        conn.blob += resume_protocol.encode_error(str(e))
         conn.push(master.ring)
-        conn.send({"t": "disconnected", "error": str(e)})  # sessmux -s exits 11
+        conn.send(control_protocol.disconnected(str(e)))  # sessmux -s exits 11
         ending.detach(master, conn, notify=None)
         return
     if any(f.kind == resume_protocol.DATA for f in frames):

@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import time
 
+from sessmux.core import control_protocol
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from sessmux.master.connection import Conn
@@ -49,8 +51,7 @@ def drop(master: Master, conn: Conn) -> None:
 def detach(master: Master, conn: Conn, notify: str | None) -> None:
     """End ``conn``'s data connection; tell its signaller why."""
     # A framed link (rezume) carries frames only: no raw reset on it.
-    if conn.tty and not conn.framed and notify in ("disconnected", "detached", "takenover",
-                                                   "killed"):
+    if conn.tty and not conn.framed and notify in control_protocol.ENDINGS:
         from sessmux.core.render import reset_sequence
 
         view = master._view
@@ -73,7 +74,7 @@ def detach(master: Master, conn: Conn, notify: str | None) -> None:
         master.forget(fd)
     conn.close_data()
     if notify:
-        conn.send({"t": notify})
+        conn.send(control_protocol.ended(notify))
     conn.closing = True
     if not conn.control:
         drop(master, conn)

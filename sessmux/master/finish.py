@@ -14,7 +14,7 @@ import os
 import select
 import time
 
-from sessmux.core import resume_protocol
+from sessmux.core import control_protocol, resume_protocol
 from sessmux.master import datapath, ending
 from sessmux.system import unix
 
@@ -107,6 +107,6 @@ def maybe_finish(master: Master) -> None:
         # Said: end now.  (Its frames are read to the end, so waiting a turn
         # could meet the client's goodbye first and leave us waiting for it.)
     for conn in master.attached():
-        conn.send({"t": "exited", "code": master.status})
+        conn.send(control_protocol.exited(master.status))
         ending.detach(master, conn, notify=None)
     master.done = True

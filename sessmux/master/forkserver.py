@@ -45,6 +45,7 @@ CHECK = 5.0  # seconds between checks of the socket and the directory
 EMPTY_EXIT = 60.0  # no session in the directory for this long: the server ends
 IDLE_EXIT = 3600.0  # ... or no request for this long
 _UCRED = struct.Struct("3i")
+_LENGTH = struct.Struct(">I")
 
 
 # -- starting a server --------------------------------------------------------
@@ -155,17 +156,7 @@ def _lock(path: str) -> int | None:
 
 def _any_live(directory: str, names: list[str]) -> bool:
     """Whether one of the sessions' masters still listens (killed ones leave sockets)."""
-    for name in names:
-        probe = unix.Socket()
-        probe.settimeout(1.0)
-        try:
-            probe.connect(os.path.join(directory, name))
-            return True
-        except OSError:
-            continue
-        finally:
-            probe.close()
-    return False
+    return any(unix.listening(os.path.join(directory, name)) for name in names)
 
 
 def _bind(path: str) -> unix.Socket | None:
@@ -177,19 +168,8 @@ def _bind(path: str) -> unix.Socket | None:
             pass
         except OSError:
             return None
-        probe = unix.Socket()
-        try:
-            probe.connect(path)
-            return None  # another server is running
-        except (ConnectionRefusedError, FileNotFoundError):
-            try:
-                os.unlink(path)  # a dead server's socket
-            except FileNotFoundError:
-                pass
-        except OSError:
-            return None
-        finally:
-            probe.close()
+        if not unix.remove_dead(path):
+            return None  # another server is running (or it cannot be told)
     return None
 
 
@@ -220,8 +200,7 @@ def _serve_one(conn: unix.Socket, listener: unix.Socket, lock: int, directory: s
 
     try:
         conn.settimeout(2.0)
-        uid = _UCRED.unpack(conn.getsockopt(unix.SOL_SOCKET, unix.SO_PEERCRED,
-                                            _UCRED.size))[1]
+        uid = unix.peer_uid(conn)
         if uid != os.getuid():
             conn.close()
             return

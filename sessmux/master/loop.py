@@ -40,6 +40,7 @@ from __future__ import annotations
 import os
 import time
 
+from sessmux.core import control_protocol
 from sessmux.core.ring import Ring
 from sessmux.core.view import Answered, View
 from sessmux.master import clients, datapath, ending, finish, program
@@ -356,7 +357,7 @@ class Master:
             if what == program.STOPPED:
                 self.stopped = True
                 if self.rw is not None:
-                    self.rw.send({"t": "stopped", "sig": number})
+                    self.rw.send(control_protocol.stopped(number))
             elif what == program.CONTINUED:
                 self.stopped = False
             else:

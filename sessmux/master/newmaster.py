@@ -14,11 +14,10 @@ pty 4.0, so that ``sess reconnect xx`` finds its session connected.
 from __future__ import annotations
 
 import os
-import stat
 import termios
 
 from sessmux.core import names
-from sessmux.core.errors import DIRECTORY, INTERNAL, SessError
+from sessmux.core.errors import DIRECTORY, INTERNAL, NO_NAMES, NOT_FOUND, TOOL, SessError
 from sessmux.system import paths, signals, unix
 from sessmux.system.ttyio import set_winsize
 
@@ -124,34 +123,11 @@ def claim(directory: str, name: str | None) -> tuple[str, unix.Socket]:
         try:
             return candidate, unix.listen_at(path)
         except FileExistsError:
-            if _stale(path):
-                try:
-                    os.unlink(path)  # any other failure is said: retrying would not end
-                except FileNotFoundError:
-                    pass  # another start removed it first
+            if unix.remove_dead(path):  # its master died: the name is free again
                 return claim(directory, candidate)
     if name:
-        raise SessError(f"session {name} already exists", 2)
-    raise SessError("no session names available", 5)
-
-
-def _stale(path: str) -> bool:
-    """A socket nobody listens on: its master died."""
-    try:
-        if not stat.S_ISSOCK(os.lstat(path).st_mode):
-            return False  # not a session's socket: not ours to remove
-    except OSError:
-        return False
-    probe = unix.Socket()
-    try:
-        probe.connect(path)
-    except ConnectionRefusedError:
-        return True
-    except OSError:
-        return False
-    finally:
-        probe.close()
-    return False
+        raise SessError(f"session {name} already exists", TOOL)
+    raise SessError("no session names available", NO_NAMES)
 
 
 def answer(line: str) -> tuple[str, int, str]:
@@ -268,4 +244,4 @@ def _program(slave_fd: int, gate_r: int, argv: Sequence[str], env: Mapping[str, 
         os.execvpe(argv[0], list(argv), dict(env))
     except OSError as e:
         os.write(2, f"sess: fatal: cannot run {argv[0]}: {e.strerror}\r\n".encode())
-    os._exit(127)
+    os._exit(NOT_FOUND)  # as sh: the program could not be run

@@ -13,6 +13,7 @@ import time
 
 from sessmux.core import control_protocol
 from sessmux.core import resume_protocol as resume
+from sessmux.core.errors import COMMS, ELSEWHERE, TOOL
 from sessmux.core.names import clip_long_name, is_valid
 from sessmux.master import datapath, ending
 from sessmux.master.connection import Conn
@@ -40,7 +41,7 @@ def handle(master: Master, conn: Conn, msg: control_protocol.Message) -> None:
     kind = control_protocol.check(msg)["t"]
     if not conn.greeted:
         if kind != "hello" or msg.get("v") != control_protocol.VERSION:
-            conn.send({"t": "error", "code": 11, "msg": "protocol version mismatch"})
+            conn.send(control_protocol.error(COMMS, "protocol version mismatch"))
             conn.closing = True
             return
         conn.greeted = True
@@ -53,22 +54,21 @@ def handle(master: Master, conn: Conn, msg: control_protocol.Message) -> None:
 
 def status(master: Master) -> control_protocol.Message:
     rw = master.rw
-    return {
-        "t": "status",
-        "name": master.name,
-        "longname": master.longname,
-        "pid": os.getpid(),
-        "slave": master.pid,
-        "connected": rw is not None,
-        "watchers": sum(1 for c in master.attached() if not c.writer),
-        "reco": master.reco["target"] if master.reco else None,
-        "created": master.created,
-        "activity": master.activity,
-        "disconnected_at": None if rw else master.disconnected_at,
-        "exited": master.status,
-        "remote": rw.remote if rw else "",
-        "buffer": master.replay,
-    }
+    return control_protocol.status_reply(
+        name=master.name,
+        longname=master.longname,
+        pid=os.getpid(),
+        slave=master.pid,
+        connected=rw is not None,
+        watchers=sum(1 for c in master.attached() if not c.writer),
+        reco=master.reco["target"] if master.reco else None,
+        created=master.created,
+        activity=master.activity,
+        disconnected_at=None if rw else master.disconnected_at,
+        exited=master.status,
+        remote=rw.remote if rw else "",
+        buffer=master.replay,
+    )
 
 
 @handler("status")
@@ -79,23 +79,23 @@ def on_status(master: Master, conn: Conn, msg: control_protocol.Message) -> None
 @handler("setname")
 def on_setname(master: Master, conn: Conn, msg: control_protocol.Message) -> None:
     master.longname = clip_long_name(msg["name"])
-    conn.send({"t": "ok"})
+    conn.send(control_protocol.ok())
 
 
 @handler("disconnect")
 def on_disconnect(master: Master, conn: Conn, msg: control_protocol.Message) -> None:
     if master.rw is None:
-        conn.send({"t": "error", "code": 2, "msg": "already disconnected"})
+        conn.send(control_protocol.error(TOOL, "already disconnected"))
         return
     ending.detach(master, master.rw, notify="disconnected")
-    conn.send({"t": "ok"})
+    conn.send(control_protocol.ok())
 
 
 @handler("reco")
 def on_reco(master: Master, conn: Conn, msg: control_protocol.Message) -> None:
     """pty 4.0's deferred reconnect: stored here, relayed to the signaller."""
     if master.rw is None:
-        conn.send({"t": "error", "code": 2, "msg": "not connected"})
+        conn.send(control_protocol.error(TOOL, "not connected"))
         return
     target = msg.get("target")
     if target is not None and not is_valid(target):
@@ -104,8 +104,8 @@ def on_reco(master: Master, conn: Conn, msg: control_protocol.Message) -> None:
     if target:
         master.reco = {"target": target, "mode": msg.get("mode"),
                        "force": bool(msg.get("force"))}
-    master.rw.send({"t": "reco", **(master.reco or {"target": None})})
-    conn.send({"t": "ok"})
+    master.rw.send(control_protocol.reco_notice(master.reco))
+    conn.send(control_protocol.ok())
 
 
 @handler("kill")
@@ -113,7 +113,7 @@ def on_kill(master: Master, conn: Conn, msg: control_protocol.Message) -> None:
     master.log("killed by request")
     for attached in master.attached():
         ending.detach(master, attached, notify="killed")
-    conn.send({"t": "ok"})
+    conn.send(control_protocol.ok())
     master.done = True
 
 
@@ -153,14 +153,14 @@ def on_attach(master: Master, conn: Conn, msg: control_protocol.Message) -> None
         if not (msg.get("force") or same_client):
             for fd in fds:
                 os.close(fd)
-            conn.send({"t": "error", "code": 16, "msg": "already connected"})
+            conn.send(control_protocol.error(ELSEWHERE, "already connected"))
             return
         master.log("taken over by a new connection")
         old = master.rw
         if old.framed and not same_client:
             # A rezume that was taken over must not come back and take it again.
-            old.blob += resume.encode(resume.ERROR, f"session {master.name} was taken over "
-                                      "by another connection".encode())
+            old.blob += resume.encode_error(f"session {master.name} was taken over "
+                                            "by another connection")
             old.push(master.ring)
         ending.detach(master, old, notify="takenover")
     try:
@@ -186,8 +186,8 @@ def on_attach(master: Master, conn: Conn, msg: control_protocol.Message) -> None
             # A byte-exact resume owes the program no redraw: no forced SIGWINCH.
             exact = conn.framed and isinstance(msg.get("offset"), int)
             master.resize(msg["rows"], msg["cols"], force=not exact)
-    reply = {"t": "attached", "name": master.name, "input": master.input_offset}
-    reply.update(_initial_output(master, conn, msg))
+    reply = control_protocol.attached(master.name, master.input_offset,
+                                     **_initial_output(master, conn, msg))
     if writer:
         master.writer_attached(conn, msg.get("hold_for"))
     if conn.framed:

@@ -22,7 +22,8 @@ import signal
 import subprocess
 import time
 
-from sessmux.core import hostlist
+from sessmux.core import errors, hostlist
+from sessmux.core.errors import NOT_FOUND, SSH_FAILED
 from sessmux.core.names import visible
 
 TYPE_CHECKING = False
@@ -211,15 +212,15 @@ def _judge(q: _Query, answer: Answer, late: bool) -> str:
         return f"no answer within {q.timeout:g} s; skipped"
     code = q.process.returncode
     said = last_line(bytes(q.err))
-    if code == 255:
+    if code == SSH_FAILED:
         return f"cannot reach the host: {said}" if said else "cannot reach the host"
-    if code == 127:
+    if code == NOT_FOUND:
         return "sessmux is not installed there (no sesslist)"
     if code != 0:
         return f"sesslist failed (exit {code}){': ' + said if said else ''}"
     try:
         answer.listing = hostlist.parse_listing(bytes(q.out))
-    except hostlist.BadListing as e:
+    except errors.BadListing as e:
         return f"{e}; skipped"
     return ""
 
@@ -240,7 +241,7 @@ def hosts_file(env: Mapping[str, str] | None = None) -> str:
 def read_hosts(path: str) -> list[hostlist.Host]:
     """The hosts in the file at ``path``; [] if there is none.
 
-    Raises :class:`~sessmux.core.hostlist.BadHosts` for a line that is not
+    Raises :class:`~sessmux.core.errors.BadHosts` for a line that is not
     a destination with ssh options, OSError if the file cannot be read.
     """
     try:
@@ -249,7 +250,7 @@ def read_hosts(path: str) -> list[hostlist.Host]:
     except FileNotFoundError:
         return []
     if len(data) > hostlist.MAX_LISTING:
-        raise hostlist.BadHosts("the hosts file is too large")
+        raise errors.BadHosts("the hosts file is too large")
     return hostlist.parse_hosts(data.decode("utf-8", "replace"))
 
 
@@ -258,7 +259,7 @@ def choose(named: Sequence[str], every: bool, env: Mapping[str, str] | None = No
     """The hosts asked: those named (with their hosts-file options), or the file's all."""
     known = {h.dest: h for h in read_hosts(hosts_file(env))}
     if every and not known:
-        raise hostlist.BadHosts(f"no hosts in {hosts_file(env)}")
+        raise errors.BadHosts(f"no hosts in {hosts_file(env)}")
     chosen = list(known.values()) if every else []
     for dest in named:
         host = known.get(dest) or hostlist.Host(hostlist.check_destination(dest))

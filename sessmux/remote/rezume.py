@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass, field
 
 from sessmux.core import resume_protocol
-from sessmux.core.errors import Signalled
+from sessmux.core.errors import LEFT, RESUME, SSH_FAILED, Quit, Signalled, by_signal
 from sessmux.core.ring import Ring
 from sessmux.remote import escapes, outage
 from sessmux.remote.display import Display
@@ -58,12 +58,6 @@ class Settings:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-class Quit(Exception):
-    """The user asked to leave (~.), or we gave up."""
-
-    def __init__(self, code: int, message: str = "") -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 class Client:
@@ -102,7 +96,7 @@ class Client:
         retries = self.s.manual and self.outage is not None  # --manual: Enter reconnects
         for part in self.escapes.feed(data, enter_retries=retries):
             if part == escapes.QUIT:
-                raise Quit(255, "connection closed by the user (~.)")
+                raise Quit(LEFT, "connection closed by the user (~.)", "info")
             if part == escapes.SUSPEND:
                 self.suspend(guard, link)
             elif part == escapes.SHOW_HELP:
@@ -157,7 +151,7 @@ class Client:
         elif frame.kind == resume_protocol.EXIT:
             return resume_protocol.exit_status(frame)
         elif frame.kind == resume_protocol.ERROR:
-            raise Quit(2, "the host says: " + frame.payload.decode("utf-8", "replace"))
+            raise Quit(RESUME, "the host says: " + frame.payload.decode("utf-8", "replace"))
         return None
 
     def resync(self, link: Link, hello: dict[str, object]) -> None:
@@ -230,7 +224,7 @@ class Client:
                         self.term.write(self.term.tail)  # the session's last bytes, whole or not
         except Signalled as s:
             signals.take_default(s.sig)
-            raise Quit(128 + s.sig, f"killed by signal {s.sig}") from None
+            raise Quit(by_signal(s.sig), f"killed by signal {s.sig}") from None
 
     def loop(self, guard: TerminalGuard) -> int:
         link: Link | None = None
@@ -250,7 +244,7 @@ class Client:
                     rc = link.close()
                     why = link.errors.decode("utf-8", "replace").strip().splitlines()
                     if link.hello is None and rc is not None and rc >= 0 and (
-                            rc != 255 or self.fresh):
+                            rc != SSH_FAILED or self.fresh):
                         # The host ran the command and it refused, or the very first
                         # ssh failed (a wrong name, a refused key): nothing to retry.
                         raise Quit(rc, why[-1] if why else f"ssh exited with status {rc}")
@@ -277,7 +271,7 @@ class Client:
         if self.outage is None:
             return True
         if self.s.give_up and now - self.outage > self.s.give_up:
-            raise Quit(255, f"gave up after {self.s.give_up:g} s without the host")
+            raise Quit(LEFT, f"gave up after {self.s.give_up:g} s without the host")
         if self.s.manual:
             asked, self.retry_now = self.retry_now, False
             return asked
@@ -324,9 +318,7 @@ class Client:
                 self.show_outage("connecting")
                 next_status = now + 1.0
             if link.hello is not None and now >= next_ping:
-                link.send(
-                    resume_protocol.encode(resume_protocol.PING, int(now * 1000).to_bytes(8, "big"))
-                )
+                link.send(resume_protocol.encode_ping(int(now * 1000)))
                 next_ping = now + self.s.interval
             assert self.sigs is not None
             watch = [link.rfd, link.efd, self.sigs.fd, self.stdin]
@@ -358,5 +350,5 @@ class Client:
                             return code
                     self.acknowledge(link)
                 except resume_protocol.ResumeError as e:
-                    link.send(resume_protocol.encode(resume_protocol.ERROR, str(e).encode()))
-                    raise Quit(2, f"protocol error: {e}") from None
+                    link.send(resume_protocol.encode_error(str(e)))
+                    raise Quit(RESUME, f"protocol error: {e}") from None

@@ -21,6 +21,7 @@ from typing import Any
 import urwid
 
 from sessmux.client.signaller import Signaller, steer
+from sessmux.core import control_protocol
 from sessmux.core.errors import SessError
 from sessmux.sessview import control
 from sessmux.sessview.browser import HELP, PALETTE, Browser, Dialog, MinSize, overlay
@@ -284,7 +285,7 @@ class App:
 
         def done(text: str | None) -> None:
             if text is not None:
-                ok = self._request(name, {"t": "setname", "name": text})
+                ok = self._request(name, control_protocol.setname(text))
                 self.say(f"session {name} is named: {text}" if ok
                          else f"session {name} refuses to be named", error=not ok)
 
@@ -299,7 +300,7 @@ class App:
 
         def done(answer: str | None) -> None:
             if answer:
-                ok = self._request(name, {"t": "kill"})
+                ok = self._request(name, control_protocol.kill())
                 self.say(f"killed session {name}" if ok else f"session {name} refuses to die",
                          error=not ok)
 

@@ -19,6 +19,7 @@ import threading
 import time
 from typing import Any
 
+from sessmux.core.errors import LEFT, NOT_FOUND
 from sessmux.core.hostlist import Host
 from sessmux.core.names import visible
 from sessmux.remote import hosts as remote
@@ -209,12 +210,12 @@ class HostsApp(App):
                 code = subprocess.run(argv).returncode
                 error = ""
             except OSError as e:
-                code, error = 127, f"cannot run rezume: {e.strerror}"
+                code, error = NOT_FOUND, f"cannot run rezume: {e.strerror}"
         self.host_poller.now()
         if error:
             self.say(error, error=True)
         else:
-            left = code in (0, 255)  # ~. or the session's end
+            left = code in (0, LEFT)  # ~. or the session's end
             self.say(f"back from {name}" + ("" if left else f" (status {code})"))
         self._watch(name)
 

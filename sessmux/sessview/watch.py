@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from sessmux.client.signaller import remote_of
 from sessmux.core import control_protocol
+from sessmux.core.errors import ELSEWHERE
 from sessmux.core.screen import ScreenModel
 from sessmux.system import unix
 from sessmux.system.paths import socket_path
@@ -74,9 +75,8 @@ class Watch:
         ctl.setblocking(False)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         rows, cols = self.model.size
-        msg = {"t": "attach", "mode": "rw" if self.writer else "ro", "force": force,
-               "tty": True, "hold": True, "rows": rows, "cols": cols,
-               "remote": remote_of(os.environ)}
+        msg = control_protocol.attach("rw" if self.writer else "ro", force, True, rows, cols,
+                                      remote_of(os.environ))
         try:
             ctl.connect(socket_path(self.directory, self.name))
             if not unix.trusted_peer(ctl):  # another user's socket: send it nothing
@@ -145,11 +145,11 @@ class Watch:
             kind = msg.get("t")
             if kind == "attached" and self.state == "connecting":
                 self.state = "live"
-                self._send_control({"t": "go"})
+                self._send_control(control_protocol.go())
                 self.changed(self)
             elif kind == "error":
                 code = msg.get("code")
-                self._end("connected somewhere else" if code == 16 else str(msg.get("msg")))
+                self._end("connected somewhere else" if code == ELSEWHERE else str(msg.get("msg")))
             elif kind == "exited":
                 self.exit_status = int(msg.get("code", 0))
             elif kind in ENDINGS:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import _socket
 import errno
 import os
+import stat
 import struct
 from _socket import AF_UNIX, SHUT_WR, SO_PEERCRED, SOCK_STREAM, SOL_SOCKET
 
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
     from types import TracebackType
 
 __all__ = ["AF_UNIX", "SHUT_WR", "SOCK_STREAM", "SOL_SOCKET", "SO_PEERCRED", "Socket",
-           "listen_at", "peer_uid", "recv_fds", "send_fds", "socketpair", "trusted_peer"]
+           "listen_at", "listening", "peer_uid", "recv_fds", "remove_dead", "send_fds",
+           "socketpair", "trusted_peer"]
 
 _FD = struct.Struct("i")
 _UCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
@@ -102,6 +104,54 @@ def _bind_directly(sock: Socket, path: str, backlog: int) -> Socket:
             raise FileExistsError(errno.EEXIST, "socket name in use", path) from None
         raise
     return sock
+
+
+def listening(path: str, timeout: float = 1.0) -> bool | None:
+    """Whether a process listens at ``path``: the one test of a socket's life.
+
+    True when a connection is accepted, False when nobody listens (the
+    connection is refused: its process died; or the name is gone), None
+    when it cannot be told (no permission, a full backlog past
+    ``timeout``, out of descriptors): then nothing may be removed.
+    """
+    try:
+        probe = Socket()
+    except OSError:
+        return None
+    probe.settimeout(timeout)
+    try:
+        probe.connect(path)
+        return True
+    except (ConnectionRefusedError, FileNotFoundError):
+        return False
+    except OSError:
+        return None
+    finally:
+        probe.close()
+
+
+def remove_dead(path: str) -> bool:
+    """Remove the socket at ``path`` if nobody listens on it; whether it is gone.
+
+    A dead process's socket stays behind (killed masters, a crashed fork
+    server).  Anything that is not a socket is left alone: it is not ours.
+    """
+    try:
+        if not stat.S_ISSOCK(os.lstat(path).st_mode):
+            return False
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    if listening(path) is not False:
+        return False
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass  # another one removed it first
+    except OSError:
+        return False
+    return True
 
 
 def peer_uid(sock: _socket.socket) -> int:

@@ -44,6 +44,7 @@ from tmuxterm import TMUX, TmuxTerminal
 from users import ensure_user, python_for, world_copy
 
 from sessmux.core import resume_protocol
+from sessmux.core.errors import LEFT, NO_SESSION, SSH_FAILED
 from sessmux.remote import outage
 
 USER = "sessmux-rz"  # our own login user: other files' cleanups never touch it
@@ -718,8 +719,32 @@ def test_a_bad_hold_time_is_a_usage_error(env: dict[str, str], sessdir: Path,
 def test_attach_to_no_such_session_is_exit_17(remote: Remote) -> None:
     term = remote.terminal()
     term.line(remote.rezume("-a", "--id", "nosuch", remote.host))
-    term.expect("no session nosuch", timeout=REZUME_DEADLINE)
-    assert rezume_exit(term) == 17, term.text
+    # The host's own message, passed on in rezume's one fatal line.
+    term.expect(r"(?m)^rezume: fatal: sessmux: fatal: no session nosuch\r?$",
+                timeout=REZUME_DEADLINE)
+    assert rezume_exit(term) == NO_SESSION, term.text
+
+
+def test_a_failing_ssh_is_one_fatal_line_with_its_status(env: dict[str, str]) -> None:
+    # Port 1 of this host: nobody listens, ssh fails before any protocol.
+    result = subprocess.run([str(ROOT / "bin" / "rezume"), "-p", "1", "127.0.0.1"], env=env,
+                            stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    assert result.returncode == SSH_FAILED, result
+    lines = result.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rezume: fatal: ssh: "), lines
+
+
+def test_quitting_with_tilde_dot_is_one_line_and_255(remote: Remote) -> None:
+    term = remote.terminal()
+    term.line(remote.rezume("--id", "leaving", remote.host, "sh"))
+    wait_resynced(remote, term, "before-quit")
+    term.mark()
+    term.send("\r~.")
+    term.expect(r"(?m)^rezume: info: connection closed by the user \(~\.\); session leaving goes"
+                rf" on running on {re.escape(remote.host)}; resume it with: rezume --id leaving"
+                rf" {re.escape(remote.host)}\r?$", timeout=REZUME_DEADLINE)
+    assert rezume_exit(term) == LEFT, term.text
+    assert "leaving" in statuses(remote.sessdir)  # the session goes on
 
 
 # -- the outage display's view of the output stream (pure) ------------------------

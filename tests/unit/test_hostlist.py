@@ -7,7 +7,8 @@ import doctest
 import pytest
 
 from sessmux.core import hostlist
-from sessmux.core.hostlist import BadHosts, BadListing, parse_hosts, parse_listing
+from sessmux.core.errors import BadHosts, BadListing
+from sessmux.core.hostlist import parse_hosts, parse_listing
 
 
 def test_doctests() -> None:
