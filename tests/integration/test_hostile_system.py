@@ -339,7 +339,8 @@ def test_forged_registry_entries_of_any_type(
     henv: dict[str, str], arena: Path, attacker: pwd.struct_passwd, victim: str
 ) -> None:
     registry = Path(henv["SESSMUX_REGISTRY"])
-    assert registry.is_dir()  # made by the victim's master
+    # Made by the victim's master, which may still be starting when sessmux -n returns.
+    wait_until(registry.is_dir, what="the registry the victim's master makes")
     # Entries whose master is alive (a process of the attacker's), so that
     # sesswho shows them, with every kind of value where a time should be.
     pid = start_attacker_process(attacker)
