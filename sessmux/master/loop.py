@@ -36,7 +36,7 @@ import time
 from sessmux.core import resume_protocol
 from sessmux.core.ring import Ring
 from sessmux.core.view import Answered, View
-from sessmux.master import clients, datapath, ending
+from sessmux.master import clients, datapath, ending, events
 from sessmux.master.datapath import EXIT_GRACE
 from sessmux.system import registry, unix
 from sessmux.system.ttyio import get_winsize, set_winsize
@@ -129,6 +129,7 @@ class Master:
         self.next_check = time.monotonic() + SOCKET_CHECK
         self.pruned = False  # old registry entries are removed once, at the first check
         self.entry = registry.open_entry(name, directory, os.getpid(), self.created)
+        self.events = events.Events(pid, self.record_event)
         self.poll = select.poll()
         self.registered: dict[int, int] = {}
         self.sig_r, self.sig_w = os.pipe()
@@ -154,6 +155,9 @@ class Master:
             self.log_error = e.strerror or str(e)
         else:
             self.log_lost = 0
+
+    def record_event(self, kind: str, fields: dict[str, object]) -> None:
+        """Every event of :mod:`sessmux.master.events`, as it happens: the journal's hook."""
 
     def rest_listener(self, why: str) -> None:
         """Stop accepting for a moment: the master is out of descriptors."""
@@ -507,6 +511,7 @@ class Master:
                 self.stopped = False
                 self.exit_deadline = time.monotonic() + EXIT_GRACE
                 self.log(f"program ended, status {self.status}")
+                self.events.exited(self.status)
 
     def continue_program(self) -> None:
         self.stopped = False

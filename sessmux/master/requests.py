@@ -68,6 +68,27 @@ def status(master: Master) -> control_protocol.Message:
         "exited": master.status,
         "remote": rw.remote if rw else "",
         "buffer": master.replay,
+        **_happenings(master),
+    }
+
+
+def _happenings(master: Master) -> control_protocol.Message:
+    """What ``sesslist -l``, sesswait and sessview show: events, waiting, unseen output."""
+    ring, rw, ev = master.ring, master.rw, master.events
+    waiting = None
+    if master.status is None and master.pty_open and not master.stopped:
+        waiting = ev.check_waiting(master.pty_fd, master.activity)
+    running = None
+    if ev.started is not None and waiting is None:
+        running = {"command": ev.started[1], "since": ev.started[0]}
+    return {
+        "seq": ev.seq,
+        "events": ev.recent(),
+        "waiting": waiting,
+        "running": running,
+        "output": ring.end,
+        "unseen": ring.end - (rw.offset if rw is not None else master.sent),
+        "buffered": min(ring.end - ring.start, master.replay),
     }
 
 
