@@ -18,6 +18,7 @@ NO_SESSION = 17  # signaller cannot reach the session
 RESOURCES = 12  # out of file descriptors, memory, disk space or inodes
 CANNOT_RUN = 126  # sess, sessmux: the program is there but cannot be run (as sh)
 NOT_FOUND = 127  # sess, sessmux: no such program (as sh)
+TIMED_OUT = 124  # sesswait: the timeout passed first (as timeout(1))
 
 # errno values that mean "out of descriptors or memory" (Linux), not "no such thing".
 RESOURCE_ERRNOS = frozenset((24, 23, 105, 12))  # EMFILE, ENFILE, ENOBUFS, ENOMEM

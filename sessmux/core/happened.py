@@ -71,9 +71,9 @@ def event_phrase(ev: Message, now: float, clock: Callable[[float], str] | None =
         after = f" after {span(took)}" if isinstance(took, int | float) else ""
         return f"{command} finished {when}{said}{after}"
     if kind == "bell":
-        return f"rang the bell {when}"
+        return f"the program rang the bell {when}"
     if kind == "notify":
-        return f"sent a notification {when}: {_text(ev.get('text'))}"
+        return f"the program sent a notification {when}: {_text(ev.get('text'))}"
     if kind == "input":
         since = ev.get("since")
         if clock is not None and isinstance(since, int | float):

@@ -48,6 +48,7 @@ class Events:
         self.scanner = Scanner()
         self.kept: list[dict[str, object]] = []
         self.seq = 0
+        self.prompts = 0  # prompts a shell marked (OSC 133;A)
         self.journal = journal  # called with every event (kind, fields)
         self.started: tuple[float, str] | None = None  # the running command: since, what
         self.waiting_since: float | None = None
@@ -65,13 +66,15 @@ class Events:
     def output(self, data: bytes) -> None:
         """A chunk of the program's output (the hot path: usually nothing to do)."""
         if self.program is None:
-            self.program = procstate.command(self.leader)
+            self.learn()
         found = self.scanner.feed(data)
         for kind, value in found:
             self._marked(kind, value)
 
     def _marked(self, kind: str, value: str) -> None:
-        if kind == "bell":
+        if kind == "prompt":
+            self.prompts += 1
+        elif kind == "bell":
             self.record("bell")
         elif kind == "notify":
             self.record("notify", text=value[:TEXT_MAX])
@@ -85,6 +88,11 @@ class Events:
             status = int(value) if value else None
             self.record("command", command=command, status=status,
                         duration=round(time.time() - since, 3))
+
+    def learn(self) -> None:
+        """Learn the program's name while it is there (its first output, its end)."""
+        if self.program is None:
+            self.program = procstate.command(self.leader) or None
 
     def exited(self, status: int) -> None:
         self.record("exit", status=status, program=self.program or "")

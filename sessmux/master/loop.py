@@ -492,6 +492,7 @@ class Master:
         self.inbuf += reply
 
     def reap(self) -> None:
+        self.events.learn()  # an ended program's name is readable until it is reaped
         while self.status is None:
             try:
                 pid, st = os.waitpid(self.pid, os.WUNTRACED | os.WCONTINUED | os.WNOHANG)

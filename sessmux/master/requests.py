@@ -83,6 +83,7 @@ def _happenings(master: Master) -> control_protocol.Message:
         running = {"command": ev.started[1], "since": ev.started[0]}
     return {
         "seq": ev.seq,
+        "prompts": ev.prompts,
         "events": ev.recent(),
         "waiting": waiting,
         "running": running,
