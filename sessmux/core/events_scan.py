@@ -32,6 +32,11 @@ ECHO_MAX = 200  # characters of an echoed command kept
 ESC, BEL, CAN, SUB = 0x1B, 0x07, 0x18, 0x1A
 # Introducers after ESC of strings that end at ST, where BEL is not a bell.
 _STRINGS = frozenset(b"PX^_")  # DCS, SOS, PM, APC
+# What ends plain text: a BEL, or ESC and a string introducer (OSC, DCS).  SOS, PM
+# and APC are looked for only where a chunk boundary cuts their introducer: each
+# needle costs a pass over every chunk, and they carry no BEL in practice (kitty's
+# APC graphics are base64).
+_NEEDLES = (b"\x07", b"\x1b]", b"\x1bP")
 _GROUND, _ESC, _OSC, _OSC_ESC, _STR, _STR_ESC = range(6)
 
 
@@ -97,18 +102,39 @@ class Scanner:
         return events
 
     def _ground(self, data: bytes, i: int, events: list[tuple[str, str]]) -> int:
-        """Text: find the next ESC or BEL; collect an echoed command on the way."""
+        """Text: find the next BEL or string introducer (CSIs and the rest pass at C speed)."""
+        if self.echo is not None:
+            return self._echoed(data, i, events)
+        n = stop = len(data)
+        for needle in _NEEDLES:
+            at = data.find(needle, i, min(n, stop + 1))
+            if 0 <= at < stop:
+                stop = at
+        if stop == n:
+            if n > i and data[n - 1] == ESC:
+                self.state = _ESC  # the sequence goes on in the next chunk
+            return n
+        if data[stop] == BEL:
+            events.append(("bell", ""))
+            return stop + 1
+        if data[stop + 1] == 0x5D:  # ]
+            self.state, self.osc = _OSC, bytearray()
+        else:
+            self.state = _STR
+        return stop + 2
+
+    def _echoed(self, data: bytes, i: int, events: list[tuple[str, str]]) -> int:
+        """After a prompt (133;B): collect the echoed command line up to the next ESC or BEL."""
         esc, bel = data.find(b"\x1b", i), data.find(b"\x07", i)
         stop = min(esc if esc >= 0 else len(data), bel if bel >= 0 else len(data))
-        if self.echo is not None:
-            self._collect(data[i:stop])
+        self._collect(data[i:stop])
         if stop == len(data):
             return stop
         if stop == bel:
             events.append(("bell", ""))
         else:
             self.state = _ESC
-            if self.echo is not None and data[stop + 1 : stop + 2] == b"[":
+            if data[stop + 1 : stop + 2] == b"[":
                 # A CSI in the echo (readline's redraws): skip it, not into the command.
                 j = stop + 2
                 while j < len(data) and not 0x40 <= data[j] <= 0x7E:
