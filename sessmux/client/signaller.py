@@ -122,6 +122,9 @@ class Signaller:
             "cols": size[1] if size else 0,
             "remote": remote_of(self.env),
             "detach_key": self.detach_key,
+            # Opt-in: OSC 9 or 777 on this terminal when the session needs attention.
+            "notify": self.env.get("SESSMUX_NOTIFY") if self.env.get("SESSMUX_NOTIFY") in
+            ("9", "777") else None,
         }
         if self.resume is not None:
             msg.update(framed=True, token=self.resume.get("token"),

@@ -34,6 +34,8 @@ ssh options passed through: -p PORT, -i FILE, -o OPTION, -J JUMP, -F FILE,
                             program this long at most (default: the host's, 300; 0: never)
       --manual              reconnect only when Enter is pressed
       --sessmux PATH        the sessmux command on HOST (default: sessmux)
+      --notify 9|777        when the session needs you, tell this terminal with
+                            OSC 9 or 777 (default: $SESSMUX_NOTIFY; unset: never)
 Escapes, after Enter: ~. quit (the session goes on), ~^Z suspend, ~? help.
 
 Exit status: the remote program's; 255 after ~. or giving up; 1 usage;
@@ -69,12 +71,13 @@ def _number(text: str, what: str) -> float:
 
 def _rezume(argv: Sequence[str]) -> int:
     longs = ["attach", "buffer=", "id=", "env-id", "keepalive=", "keepalive-count=",
-             "give-up=", "hold=", "manual", "sessmux=", "help", "version"]
+             "give-up=", "hold=", "manual", "sessmux=", "notify=", "help", "version"]
     short = "".join(c + ":" for c in SSH_WITH_ARG) + SSH_FLAGS + "ab:h"
     opts, rest = cli.getopt(argv, short, longs)
     ssh = ["ssh", "-T", "-e", "none"]
     settings: dict[str, object] = {}
     session, attach, env_id, remote_sessmux = "", False, False, "sessmux"
+    notify = os.environ.get("SESSMUX_NOTIFY") or ""
     for opt, value in opts:
         if opt in ("-h", "--help"):
             print(HELP)
@@ -108,6 +111,10 @@ def _rezume(argv: Sequence[str]) -> int:
             settings["manual"] = True
         elif opt == "--sessmux":
             remote_sessmux = value
+        elif opt == "--notify":
+            if value not in ("9", "777"):
+                raise cli.Usage(f"bad --notify {names.visible(value)!r}: use 9 or 777")
+            notify = value
     if not rest:
         raise cli.Usage("which host?")
     host, command = rest[0], rest[1:]
@@ -123,7 +130,8 @@ def _rezume(argv: Sequence[str]) -> int:
         # takes it over at once from a connection the network left half-dead.
         # ssh -T sends no TERM: the session's program gets ours, as with ssh -t.
         term = ["env", f"TERM={os.environ['TERM']}"] if os.environ.get("TERM") else []
-        remote = [shlex.join([*term, remote_sessmux, "-s", "-f", "-a" if attach else "-t",
+        asked = ["-N", notify] if notify in ("9", "777") else []  # OSC 9/777 reach our terminal
+        remote = [shlex.join([*term, remote_sessmux, "-s", "-f", *asked, "-a" if attach else "-t",
                               session, *command])]
     config = Settings(ssh=[*ssh, host], remote=remote, session=session,
                       token=secrets.token_hex(8), host=host)

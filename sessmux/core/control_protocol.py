@@ -12,7 +12,7 @@ the receiver closes that connection (the master survives it).
 
 Requests (tool → master): ``status``, ``setname {name}``, ``disconnect``,
 ``reco {target}``, ``kill``, ``attach {mode, force, tty, rows, cols,
-remote}`` (with the client's stdin and stdout passed as SCM_RIGHTS).
+remote, notify}`` (with the client's stdin and stdout passed as SCM_RIGHTS).
 Replies: ``ok``, ``error {code, msg}``, ``status {...}``, ``attached``.
 Only ``attach`` carries descriptors: any that come with another request
 are closed at once.
@@ -163,6 +163,7 @@ REQUESTS: dict[str, dict[str, Callable[[object], bool]]] = {
         "remote": _optional(_string(1024)),  # clipped to 256 characters for display
         "detach_key": _optional(_integer(0, 255)),
         "hold_for": _optional(_seconds),  # how long a resuming client's output may hold
+        "notify": _optional(lambda value: value in ("9", "777")),  # OSC 9 or 777
     },
 }
 

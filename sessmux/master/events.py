@@ -24,17 +24,24 @@ from __future__ import annotations
 
 import time
 
+from sessmux.core import resume_protocol
 from sessmux.core.events_scan import Scanner
+from sessmux.master import datapath
 from sessmux.system import procstate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from sessmux.master.connection import Conn
+    from sessmux.master.loop import Master
+
 KEEP = 50  # events a master remembers
 SHOWN = 8  # ... and sends in a status reply (the newest)
 MOMENT = 0.5  # seconds of quiet output before a program reading the terminal "waits"
 TEXT_MAX = 200  # characters of a notification or command kept
+LOOK = 1.0  # seconds between looks at the program while a terminal wants notifications
+LONG = 5.0  # seconds of work on its own before a wait for input is worth telling
 
 
 class Events:
@@ -53,6 +60,10 @@ class Events:
         self.started: tuple[float, str] | None = None  # the running command: since, what
         self.waiting_since: float | None = None
         self.busy_seen = 0.0  # when the program was last seen not waiting
+        # Notifications (only while a terminal that asked for them is attached):
+        self.next_look = 0.0  # monotonic time of the next look at the program
+        self.busy_from: float | None = None  # running on its own (no keys) since then
+        self.keys_seen = 0  # input offset at the last look
 
     def record(self, kind: str, **fields: object) -> dict[str, object]:
         self.seq += 1
@@ -113,3 +124,58 @@ class Events:
 
     def recent(self) -> list[dict[str, object]]:
         return self.kept[-SHOWN:]
+
+
+def notify(master: Master) -> float | None:
+    """Tell the terminals that asked when the program, after working alone, waits for input.
+
+    Looks at the program once every :data:`LOOK` seconds, and only while a
+    connection that asked for notifications (``attach {notify}``) is
+    attached; returns the monotonic time of the next look, or None when no
+    such connection is there (then the master has no timer for this).  A
+    program that worked for :data:`LONG` seconds or more with no key from
+    the user, then waits for input, is worth one notification.
+    """
+    listeners = [c for c in master.attached() if c.notify and c.writer]
+    ev = master.events
+    if not listeners:
+        ev.busy_from = None
+        return None
+    now = time.monotonic()
+    if now < ev.next_look:
+        return ev.next_look
+    ev.next_look = now + LOOK
+    if master.status is not None or not master.pty_open or master.stopped:
+        return ev.next_look
+    if master.input_offset != ev.keys_seen:
+        ev.keys_seen, ev.busy_from = master.input_offset, None  # the user is there, typing
+        return ev.next_look
+    since = ev.check_waiting(master.pty_fd, master.activity)
+    if since is None:
+        if ev.busy_from is None:
+            ev.busy_from = time.time()
+        return ev.next_look
+    busy_from, ev.busy_from = ev.busy_from, None
+    if busy_from is not None and since - busy_from >= LONG:
+        text = f"sessmux: session {master.name} is waiting for input"
+        last = next((e for e in reversed(ev.kept) if e["kind"] == "command"), None)
+        if last is not None and isinstance(last["at"], float) and last["at"] >= busy_from:
+            text += f" ({last['command']} ended with status {last['status']})"
+        for conn in listeners:
+            _tell(master, conn, text)
+    return ev.next_look
+
+
+def _tell(master: Master, conn: Conn, text: str) -> None:
+    """An OSC 9 or 777 for ``conn``'s terminal, between two pieces of output."""
+    body = "".join(c for c in text if c.isprintable())[:TEXT_MAX].encode()
+    osc = (b"\x1b]9;" + body if conn.notify == "9"
+           else b"\x1b]777;notify;sessmux;" + body) + b"\x07"
+    if conn.offset != master.ring.end or conn.blob:
+        return  # it has not seen all the output yet: no sequence may be cut in two
+    if conn.framed:
+        # Written as a repaint: bytes for the terminal that are not the session's output.
+        conn.blob += resume_protocol.encode_repaint(conn.offset, osc)
+    else:
+        conn.blob += osc
+    datapath.deliver(master, conn)

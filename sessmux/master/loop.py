@@ -130,6 +130,7 @@ class Master:
         self.pruned = False  # old registry entries are removed once, at the first check
         self.entry = registry.open_entry(name, directory, os.getpid(), self.created)
         self.events = events.Events(pid, self.record_event)
+        self.look_at: float | None = None  # next look for a notification (none wanted: None)
         self.poll = select.poll()
         self.registered: dict[int, int] = {}
         self.sig_r, self.sig_w = os.pipe()
@@ -236,6 +237,8 @@ class Master:
         if self.listen_at:
             waits.append(self.listen_at - time.monotonic())
         waits.append(self.next_check - time.monotonic())
+        if self.look_at is not None:
+            waits.append(self.look_at - time.monotonic())
         return max(0, int(min(waits) * 1000) + 1)
 
     def check_timers(self) -> None:
@@ -245,6 +248,7 @@ class Master:
         if rw is not None and rw.escape_at is not None and now >= rw.escape_at + ESCAPE_WAIT:
             rw.escape_at = None
             ending.detach(self, rw, notify="detached")
+        self.look_at = events.notify(self)
         if (self.rw is None and self.orphan_timeout and self.disconnected_at is not None
                 and time.time() - self.disconnected_at >= self.orphan_timeout):
             # atsr -x: a session orphaned for longer than this is ended.

@@ -199,6 +199,7 @@ def on_attach(master: Master, conn: Conn, msg: control_protocol.Message) -> None
     conn.held = bool(msg.get("hold"))
     conn.remote = (msg.get("remote") or "")[:256]
     conn.detach_key = msg.get("detach_key")
+    conn.notify = msg.get("notify") or ""
     conn.progress = time.monotonic()
     if writer:
         master.rw = conn

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from terminal import Terminal, start_session, statuses, wait_until
 from tmuxterm import TMUX, TmuxTerminal
 from users import VICTIM, as_user, ensure_user, user_world
 
+MakeTerminal = Callable[..., Terminal]
 # bash marking its prompts (OSC 133): D with the last status, A, the prompt, B; C before a command.
 MARKS = (r"PS1=$'\[\e]133;D;'\$?$'\a\e]133;A\a\]mk> \[\e]133;B\a\]'; "
          r"PS0=$'\e]133;C\a'")
@@ -171,3 +173,24 @@ def test_an_ordinary_users_session_is_seen_waiting() -> None:
         done = subprocess.run(as_user(user, "sh", "-c", script), env=env, capture_output=True,
                               text=True, timeout=60)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_notification_reaches_the_attached_terminal_only_when_asked(
+    make_terminal: MakeTerminal, env: dict[str, str]
+) -> None:
+    work = "sh -c 'echo work-$((6*7)); sleep 6; echo done-working; read x'"
+    asked, plain = make_terminal(), make_terminal()
+    asked.line(f"SESSMUX_NOTIFY=9 sess {work}")
+    plain.line(f"sess {work}")
+    for t in (asked, plain):
+        t.expect(r"work-42")
+    asked.expect(r"done-working")
+    asked.expect(r"\x1b\]9;sessmux: session \w+ is waiting for input\x07")
+    plain.expect(r"done-working")
+    names = [line.split()[1] for line in run(env, "sesslist").stdout.splitlines()]
+    wait_until(lambda: all("waiting" in long_list(env)[n] for n in names), what="both wait")
+    plain.drain()
+    assert "\x1b]" not in plain.text  # an attached sess shows nothing new unless asked
+    asked.line("x")
+    bad = run(env, "sessmux", "-N", "8", "-n", "bad", "true")
+    assert bad.returncode == 1 and bad.stderr.startswith("sessmux: fatal: bad --notify")
