@@ -43,6 +43,12 @@ HANGUPS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)
 LET_GO = 1.0  # seconds a leaving signaller waits for its master to let go of the terminal
 
 
+def _notify(env: Mapping[str, str]) -> str | None:
+    """Opt-in: OSC 9 or 777 on this terminal when the session needs attention."""
+    wanted = env.get("SESSMUX_NOTIFY")
+    return wanted if wanted in ("9", "777") else None
+
+
 def remote_of(env: Mapping[str, str]) -> str:
     """Where this connection comes from, for sesswhere (SSH's own variables)."""
     for var in ("SSH_CONNECTION", "SSH_CLIENT"):
@@ -111,7 +117,8 @@ class Signaller:
         size = self.size()
         rows, cols = size or (0, 0)
         msg = control_protocol.attach(mode, force, os.isatty(self.stdout), rows, cols,
-                                      remote_of(self.env), self.detach_key, resume=self.resume)
+                                      remote_of(self.env), self.detach_key, resume=self.resume,
+                                      notify=_notify(self.env))
         try:
             channel.send(msg, [self.stdin, self.stdout])
             reply = channel.receive()

@@ -13,6 +13,8 @@ Modules (this file imports none of them: importing the package costs nothing):
 * :mod:`~sessmux.commands.sess` -- ``sess``: start a session and connect to it (pty 4.0 ``pty -s``)
 * :mod:`~sessmux.commands.sesskill` --
   ``sesskill``: end a session at once; its program gets a HUP (pty 4.0)
+* :mod:`~sessmux.commands.sesswait` --
+  ``sesswait``: block until a session's program ends, waits for input, ...
 * :mod:`~sessmux.commands.sesslist` --
   ``sesslist``: one line per session of this user (pty 4.0 format)
 * :mod:`~sessmux.commands.sessmenu` --

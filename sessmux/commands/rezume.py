@@ -37,6 +37,8 @@ ssh options passed through: -p PORT, -i FILE, -o OPTION, -J JUMP, -F FILE,
       --sessmux PATH        the sessmux command on HOST (default: sessmux, or
                             $SESSMUX_REMOTE_BIN/sessmux)
       --list                list HOST's sessions (sesslist -H HOST) and exit
+      --notify 9|777        when the session needs you, tell this terminal with
+                            OSC 9 or 777 (default: $SESSMUX_NOTIFY; unset: never)
 Escapes, after Enter: ~. quit (the session goes on), ~^Z suspend, ~? help.
 
 rezume --id NAME HOST comes back to (or starts) session NAME on HOST;
@@ -77,7 +79,7 @@ def _number(text: str, what: str) -> float:
 
 def _rezume(argv: Sequence[str]) -> int:
     longs = ["attach", "buffer=", "id=", "env-id", "keepalive=", "keepalive-count=",
-             "give-up=", "hold=", "manual", "sessmux=", "list", "help", "version"]
+             "give-up=", "hold=", "manual", "sessmux=", "list", "notify=", "help", "version"]
     short = "".join(c + ":" for c in SSH_WITH_ARG) + SSH_FLAGS + "ab:h"
     opts, rest = cli.getopt(argv, short, longs)
     from sessmux.remote.hosts import remote_bin, ssh_command
@@ -87,6 +89,7 @@ def _rezume(argv: Sequence[str]) -> int:
     settings: dict[str, object] = {}
     session, attach, env_id, listing = "", False, False, False
     remote_sessmux = os.path.join(remote_bin(), "sessmux") if remote_bin() else "sessmux"
+    notify = os.environ.get("SESSMUX_NOTIFY") or ""
     for opt, value in opts:
         if opt in ("-h", "--help"):
             print(HELP)
@@ -122,6 +125,10 @@ def _rezume(argv: Sequence[str]) -> int:
             remote_sessmux = value
         elif opt == "--list":
             listing = True
+        elif opt == "--notify":
+            if value not in ("9", "777"):
+                raise cli.Usage(f"bad --notify {names.visible(value)!r}: use 9 or 777")
+            notify = value
     if not rest:
         raise cli.Usage("which host?")
     host, command = rest[0], rest[1:]
@@ -141,7 +148,8 @@ def _rezume(argv: Sequence[str]) -> int:
         # takes it over at once from a connection the network left half-dead.
         # ssh -T sends no TERM: the session's program gets ours, as with ssh -t.
         term = ["env", f"TERM={os.environ['TERM']}"] if os.environ.get("TERM") else []
-        remote = [shlex.join([*term, remote_sessmux, "-s", "-f", "-a" if attach else "-t",
+        asked = ["-N", notify] if notify in ("9", "777") else []  # OSC 9/777 reach our terminal
+        remote = [shlex.join([*term, remote_sessmux, "-s", "-f", *asked, "-a" if attach else "-t",
                               session, *command])]
     config = Settings(ssh=[*ssh, host], remote=remote, session=session,
                       token=secrets.token_hex(8), host=host)

@@ -19,12 +19,15 @@ if TYPE_CHECKING:
     from sessmux.core.control_protocol import Message
     from sessmux.remote.hosts import Answer
 
-USAGE = "usage: sesslist [--json] [-A] [-H host ...] [-t seconds]"
+USAGE = "usage: sesslist [-l] [--json] [-A] [-H host ...] [-t seconds]"
 HELP = USAGE + """
 
 List your sessions, one line each:
   session XY pid MASTER slave PROGRAM connected|disconnected[: long name]
 
+  -l          long: what each session does and did, one line each:
+              NAME STATE; waiting|running|busy|idle; last: EVENT;
+              unseen BYTES; cpu SECONDS mem BYTES buffer PERCENT
   --json      one JSON document instead (stable; see sesslist(1))
   -H HOST     list HOST's sessions instead, over ssh, each line prefixed
               "HOST: " (repeat -H for more hosts; all are asked at once)
@@ -63,6 +66,36 @@ def format_status(st: Message, now: float | None = None) -> str:
     return line
 
 
+def long_line(st: Message, now: float) -> str:
+    """``sesslist -l``: state, waiting or busy, the last event, unseen output, resources."""
+    from sessmux.core import happened
+    from sessmux.system import usage
+
+    def clock(t: float) -> str:
+        return time.strftime("%H:%M", time.localtime(t))
+
+    state = "connected" if st.get("connected") else \
+        f"disconnected {orphaned_for(st, now)}"
+    parts = [f"{st['name']} {state}", happened.state_phrase(st, now, clock)]
+    last = happened.last_event(st)
+    parts.append("last: " + (happened.event_phrase(last, now, clock) if last else "nothing"))
+    unseen = st.get("unseen")
+    if isinstance(unseen, int) and unseen > 0:
+        parts.append(f"unseen {happened.size(unseen)}")
+    used = usage.tree(int(st["slave"])) if st.get("exited") is None else None
+    res = f"cpu {happened.span(used[0])} mem {happened.size(used[1])} " if used else ""
+    buffered, room = st.get("buffered"), st.get("buffer")
+    if isinstance(buffered, int) and isinstance(room, int) and room > 0:
+        res += f"buffer {100 * buffered // room}%"
+    parts.append(res.strip())
+    line = "; ".join(p for p in parts if p)
+    if happened.attention(st):
+        line = "! " + line
+    if st.get("longname"):
+        line += f": {visible(str(st['longname']))}"
+    return line
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     return cli.run("sesslist", USAGE, lambda: _sesslist(args))
@@ -71,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _sesslist(argv: Sequence[str]) -> int:
     if list(argv[:1]) in (["--help"], ["--version"]):
         cli.parse(argv, "", HELP)
-    opts, rest = cli.getopt(argv, "AH:t:", ["json"])
+    opts, rest = cli.getopt(argv, "lAH:t:", ["json"])
     if rest:
         raise cli.Usage(f"unexpected argument {rest[0]!r}")
     if any(opt in ("-A", "-H") for opt, _ in opts):
@@ -80,8 +113,9 @@ def _sesslist(argv: Sequence[str]) -> int:
     found = [] if directory is None else channel.statuses(directory)  # none in a fresh account
     if ("--json", "") in opts:
         return _json(found)
+    long, now = ("-l", "") in opts, time.time()
     for st in found:
-        print(format_status(st))
+        print(long_line(st, now) if long else format_status(st))
     return 0
 
 

@@ -17,6 +17,7 @@ import select
 import shutil
 import sys
 import termios
+import time
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -109,6 +110,29 @@ def describe(st: Message, width: int | None) -> list[str]:
         lines = [f"You have a disconnected session {name}, with no processes left."]
     if st.get("longname"):
         lines.append(f"Session {name} is named: {visible(str(st['longname']))}.")
+    return lines + happenings(st, time.time())
+
+
+def happenings(st: Message, now: float) -> list[str]:
+    """What happened in the session while it was away, and whether it waits for input.
+
+    >>> happenings({"name": "p3", "disconnected_at": 5.0, "waiting": 40.0, "events": [
+    ...     {"kind": "exit", "at": 10.0, "status": 2, "program": "make"}]}, 730.0)[0]
+    'While you were away, in session p3: make finished 12 minutes ago with status 2.'
+    """
+    from sessmux.core import happened
+
+    def clock(t: float) -> str:
+        return time.strftime("%H:%M", time.localtime(t))
+
+    name, left = str(st["name"]), st.get("disconnected_at")
+    events = [ev for ev in st.get("events") or [] if isinstance(ev, dict)
+              and ev.get("kind") in happened.WORTH and isinstance(ev.get("at"), int | float)
+              and (not isinstance(left, int | float) or ev["at"] >= left)]
+    lines = [f"While you were away, in session {name}: {happened.event_phrase(ev, now)}."
+             for ev in events[-3:]]
+    if isinstance(st.get("waiting"), int | float):
+        lines.append(f"Session {name} is {happened.state_phrase(st, now, clock)}.")
     return lines
 
 

@@ -34,7 +34,7 @@ from sessmux.system.ttyio import get_winsize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
 USAGE = "usage: sessmux -a|-t|-c|-n [options] [NAME] COMMAND...   or   sessmux -l [DIR]"
 HELP = USAGE + """
@@ -57,6 +57,9 @@ Options:
   -b, --buffer SIZE        replay buffer (bytes, or 64k, 16m; default 256k)
   -x, --orphan-timeout MIN end the session after MIN minutes with no client (0: never)
   -e, --detach-key KEY     typing KEY (^A, C-a or one character) detaches; twice sends it
+  -N, --notify 9|777       when the session needs you (it waits for input after working
+                           on its own), tell this terminal with OSC 9 or OSC 777
+                           (default: $SESSMUX_NOTIFY; unset: never)
   -g, --shared-dir DIR     shared socket directory; a private DIR/USER is made in it
   -u, --user-dir DIR       your own socket directory (must be private)
   -d, --debug LEVEL        diagnostics on stderr: 1 errors and status, 2 details, 3 all
@@ -67,11 +70,12 @@ Exit status: COMMAND's when it ends while attached; 0 after a detach or -n;
 (-c, -n); 8 socket directory refused; 12 out of descriptors, memory, disk space
 or inodes; 16 connected elsewhere; 17 no session NAME (-a)."""
 
-SHORT = "atcnli:frswH:b:x:e:g:u:d:o:h"
+SHORT = "atcnli:frswH:b:x:e:g:u:d:o:hN:"
 _WORDS = {"a": "attach", "t": "attach-or-create", "c": "create", "n": "new-detached",
           "l": "list", "i": "id-var", "f": "force", "r": "read-only", "s": "sync",
           "w": "no-utmp", "H": "hold", "b": "buffer", "x": "orphan-timeout", "e": "detach-key",
-          "g": "shared-dir", "u": "user-dir", "d": "debug", "o": "log", "h": "help"}
+          "g": "shared-dir", "u": "user-dir", "d": "debug", "o": "log", "h": "help",
+          "N": "notify"}
 LONG = [word + ("=" if f"{letter}:" in SHORT else "") for letter, word in _WORDS.items()]
 LONG.append("version")
 SHORT_FOR = {"--" + word: "-" + letter for letter, word in _WORDS.items()}
@@ -129,8 +133,13 @@ def _sessmux(argv: Sequence[str]) -> int:
         if isinstance(asked, (int, float)) and not isinstance(asked, bool) and 0 <= asked < 1e9:
             hold = asked
         hello["hold_for"] = hold if hello.get("acks") else 0
+    env: Mapping[str, str] = os.environ
+    if "-N" in flags:
+        if flags["-N"] not in ("9", "777"):
+            raise cli.Usage(f"bad --notify {names.visible(flags['-N'])!r}: use 9 or 777")
+        env = {**os.environ, "SESSMUX_NOTIFY": flags["-N"]}
     signaller = Signaller(directory, "sessmux", quiet=level == 0, detach_key=key,
-                          tell_takeover=True, resume=hello)
+                          tell_takeover=True, resume=hello, env=env)
     action = actions[0]
     if action in ("attach", "attach-or-create"):
         try:

@@ -5,6 +5,9 @@ Modules (this file imports none of them: importing the package costs nothing):
 * :mod:`~sessmux.core.control_protocol` --
   frames between the tools, the signallers and a master (pure)
 * :mod:`~sessmux.core.errors` -- every exception and exit code (pure)
+* :mod:`~sessmux.core.events_scan` --
+  bells, prompt marks and notifications in a session's output (pure)
+* :mod:`~sessmux.core.happened` -- a session's events and state, in words (pure)
 * :mod:`~sessmux.core.hostlist` -- the hosts file; ``sesslist --json`` written and checked (pure)
 * :mod:`~sessmux.core.jsonframe` -- JSON for frame bodies without the json package (pure)
 * :mod:`~sessmux.core.names` -- session names: validation, auto-assignment, safe display (pure)

@@ -171,7 +171,7 @@ def go() -> Message:
 
 def attach(mode: str, force: bool, tty: bool, rows: int, cols: int, remote: str,
            detach_key: int | None = None, hold: bool = True,
-           resume: Mapping[str, Any] | None = None) -> Message:
+           resume: Mapping[str, Any] | None = None, notify: str | None = None) -> Message:
     """Signaller, sessview: pass stdin and stdout (SCM_RIGHTS) and become a connection.
 
     Answered by :func:`attached`, or ``error`` (ELSEWHERE) when another
@@ -180,10 +180,13 @@ def attach(mode: str, force: bool, tty: bool, rows: int, cols: int, remote: str,
     set its ``hold_for``): its size stands for the terminal's, its token
     names it, and unless it is ``fresh`` it resumes byte-exact after the
     ``recv`` bytes it has (the frames of :mod:`sessmux.core.resume_protocol`
-    follow on the data connection).
+    follow on the data connection).  ``notify``: "9" or "777", the OSC that
+    tells this terminal when the session needs its user (opt-in).
     """
     msg: Message = {"t": "attach", "mode": mode, "force": force, "hold": hold, "tty": tty,
                     "rows": rows, "cols": cols, "remote": remote, "detach_key": detach_key}
+    if notify is not None:
+        msg["notify"] = notify
     if resume is not None:
         msg.update(framed=True, token=resume.get("token"), hold_for=resume.get("hold_for"),
                    rows=resume.get("rows", 0), cols=resume.get("cols", 0))
@@ -308,6 +311,7 @@ REQUESTS: dict[str, dict[str, Callable[[object], bool]]] = {
         "remote": _optional(_string(1024)),  # clipped to 256 characters for display
         "detach_key": _optional(_integer(0, 255)),
         "hold_for": _optional(_seconds),  # how long a resuming client's output may hold
+        "notify": _optional(lambda value: value in ("9", "777")),  # OSC 9 or 777
     },
 }
 

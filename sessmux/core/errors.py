@@ -29,6 +29,7 @@ LEFT = 255  # rezume: quit (~.) or gave up; the session goes on running on the h
 RESUME = 2  # rezume: a resume protocol error, or the host reported one
 SSH_FAILED = 255  # ssh's own status when ssh itself fails (not the remote command)
 
+TIMED_OUT = 124  # sesswait: the timeout passed first (as timeout(1))
 
 # errno values that mean "out of descriptors or memory" (Linux), not "no such thing".
 RESOURCE_ERRNOS = frozenset((24, 23, 105, 12))  # EMFILE, ENFILE, ENOBUFS, ENOMEM

@@ -243,11 +243,12 @@ def _cursor(screen: TerminalScreen) -> str:
     """Place the cursor, including a pending wrap after the last column."""
     y, x, columns = screen.cursor.y, screen.cursor.x, screen.columns
     top = screen.margins.top if screen.margins is not None and mo.DECOM in screen.mode else 0
-    if top and y == 0 and x < columns:
-        # In origin mode the cursor leaves its region only one way: DECSTBM
-        # homes it to the screen's corner (as tmux does); so does this.
+    if top and y < top and x < columns:
+        # In origin mode the cursor leaves its region one way: DECSTBM homes
+        # it to the screen's corner (as tmux does), and line feeds take it
+        # down from there; so does this.
         region = f"\x1b[{top + 1};{screen.margins.bottom + 1}r"  # type: ignore[union-attr]
-        return region + (f"\x1b[{x}C" if x else "")
+        return region + "\n" * y + (f"\x1b[{x}C" if x else "")
     if x < columns:
         return f"\x1b[{y - top + 1};{x + 1}H"
     # The program wrote the last column and the next character wraps:

@@ -10,6 +10,7 @@ Modules (this file imports none of them: importing the package costs nothing):
 * :mod:`~sessmux.master.clients` -- accepting connections and reading their requests (I/O)
 * :mod:`~sessmux.master.requests` -- what the master does with each request (I/O through it)
 * :mod:`~sessmux.master.datapath` -- program output to terminals, keys to the program (I/O)
+* :mod:`~sessmux.master.events` -- what happened in the session, whether it waits (I/O: /proc)
 * :mod:`~sessmux.master.finish` -- how a session ends: last words, records, a lost socket (I/O)
 * :mod:`~sessmux.master.ending` -- a connection detached or dropped (I/O)
 * :mod:`~sessmux.master.connection` -- one client of a master: its socket and data fds (I/O)

@@ -39,6 +39,7 @@ class Conn:
         self.blob = bytearray()  # bytes due before the ring's (a repaint)
         self.progress = time.monotonic()  # last time it took output, or had none due
         self.remote = ""
+        self.notify = ""  # "9" or "777": tell its terminal when the session needs attention
         self.detach_key: int | None = None  # atsr -e: typed once detaches, twice sends it
         self.escape_at: float | None = None  # when a lone detach key was typed
         # A resume-protocol connection (rezume over ssh): frames both ways.

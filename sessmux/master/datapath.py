@@ -42,6 +42,7 @@ def read_output(master: Master) -> None:
         return
     master.activity = time.time()
     master.ring.append(data)
+    master.events.output(data)
     if master.rw is not None and master.rw.tty:
         master.answered.add(master.ring.end - len(data), master.ring.end)  # it answers queries
     if master._view is None and b"\x1b[" in data and (master.rw is None or not master.rw.tty):

@@ -43,7 +43,7 @@ import time
 from sessmux.core import control_protocol
 from sessmux.core.ring import Ring
 from sessmux.core.view import Answered, View
-from sessmux.master import clients, datapath, ending, finish, program
+from sessmux.master import clients, datapath, ending, events, finish, program
 from sessmux.master.datapath import EXIT_GRACE
 from sessmux.master.hold import Hold
 from sessmux.master.logfile import LogFile
@@ -130,6 +130,8 @@ class Master:
         self.next_check = time.monotonic() + SOCKET_CHECK
         self.pruned = False  # old registry entries are removed once, at the first check
         self.entry = registry_entry.open_entry(name, directory, os.getpid(), self.created)
+        self.events = events.Events(pid, self.record_event)
+        self.look_at: float | None = None  # next look for a notification (none wanted: None)
         self.poller = Poller()
         self.sigs = signals.SignalFD(signal.SIGCHLD)  # the program stopped, continued or ended
         os.set_blocking(pty_fd, False)
@@ -140,6 +142,9 @@ class Master:
     def log(self, text: str) -> None:
         """A line in the -o file.  A log that cannot be written never harms the session."""
         self.logfile.write(text)
+
+    def record_event(self, kind: str, fields: dict[str, object]) -> None:
+        """Every event of :mod:`sessmux.master.events`, as it happens: the journal's hook."""
 
     def rest_listener(self, why: str) -> None:
         """Stop accepting for a moment: the master is out of descriptors."""
@@ -216,6 +221,8 @@ class Master:
         if self.listen_at:
             waits.append(self.listen_at - time.monotonic())
         waits.append(self.next_check - time.monotonic())
+        if self.look_at is not None:
+            waits.append(self.look_at - time.monotonic())
         return max(0, int(min(waits) * 1000) + 1)
 
     def check_timers(self) -> None:
@@ -225,6 +232,7 @@ class Master:
         if rw is not None and rw.escape_at is not None and now >= rw.escape_at + ESCAPE_WAIT:
             rw.escape_at = None
             ending.detach(self, rw, notify="detached")
+        self.look_at = events.notify(self)
         if (self.rw is None and self.orphan_timeout and self.disconnected_at is not None
                 and time.time() - self.disconnected_at >= self.orphan_timeout):
             # atsr -x: a session orphaned for longer than this is ended.
@@ -351,6 +359,7 @@ class Master:
         self.inbuf += reply
 
     def reap(self) -> None:
+        self.events.learn()  # an ended program's name is readable until it is reaped
         if self.status is not None:
             return
         for what, number in program.reap(self.pid):
@@ -365,6 +374,7 @@ class Master:
                 self.stopped = False
                 self.exit_deadline = time.monotonic() + EXIT_GRACE
                 self.log(f"program ended, status {self.status}")
+                self.events.exited(self.status)
 
     def continue_program(self) -> None:
         self.stopped = False

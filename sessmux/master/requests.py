@@ -68,7 +68,29 @@ def status(master: Master) -> control_protocol.Message:
         exited=master.status,
         remote=rw.remote if rw else "",
         buffer=master.replay,
+        **_happenings(master),
     )
+
+
+def _happenings(master: Master) -> control_protocol.Message:
+    """What ``sesslist -l``, sesswait and sessview show: events, waiting, unseen output."""
+    ring, rw, ev = master.ring, master.rw, master.events
+    waiting = None
+    if master.status is None and master.pty_open and not master.stopped:
+        waiting = ev.check_waiting(master.pty_fd, master.activity)
+    running = None
+    if ev.started is not None and waiting is None:
+        running = {"command": ev.started[1], "since": ev.started[0]}
+    return {
+        "seq": ev.seq,
+        "prompts": ev.prompts,
+        "events": ev.recent(),
+        "waiting": waiting,
+        "running": running,
+        "output": ring.end,
+        "unseen": ring.end - (rw.offset if rw is not None else master.sent),
+        "buffered": min(ring.end - ring.start, master.replay),
+    }
 
 
 @handler("status")
@@ -177,6 +199,7 @@ def on_attach(master: Master, conn: Conn, msg: control_protocol.Message) -> None
     conn.held = bool(msg.get("hold"))
     conn.remote = (msg.get("remote") or "")[:256]
     conn.detach_key = msg.get("detach_key")
+    conn.notify = msg.get("notify") or ""
     conn.progress = time.monotonic()
     if writer:
         master.rw = conn

@@ -23,9 +23,10 @@ import urwid
 from sessmux.client.signaller import Signaller, steer
 from sessmux.core import control_protocol
 from sessmux.core.errors import SessError
+from sessmux.core.happened import attention
 from sessmux.sessview import control
 from sessmux.sessview.browser import HELP, PALETTE, Browser, Dialog, MinSize, overlay
-from sessmux.sessview.info import describe
+from sessmux.sessview.info import attention_first, describe
 from sessmux.sessview.poll import Poller, Snapshot
 from sessmux.sessview.tiling import Tiling
 from sessmux.sessview.watch import Watch
@@ -61,6 +62,7 @@ class App:
         self.marked: set[str] = set()
         self.filter = ""
         self.want: str | None = None  # select this session when it shows up
+        self.by_attention = False  # "a": the sessions that need the user first
         urwid.connect_signal(self.browser.filter_edit, "postchange", self._filtered)
 
     def run(self, tiles: list[str] | None = None) -> None:
@@ -130,8 +132,10 @@ class App:
     def _show(self) -> None:
         now = time.time()
         listed = self._listed()
-        entries = [(s.name, *describe(s.status, now, s.command), s.name in self.marked)
-                   for s in listed]
+        if self.by_attention:
+            listed = attention_first(listed)
+        entries = [(s.name, *describe(s.status, now, s.command), s.name in self.marked,
+                    attention(s.status)) for s in listed]
         connected = sum(1 for s in self.snapshots.values() if s.status.get("connected"))
         count = len(self.snapshots)
         header = f" sessview: {count} session{'' if count == 1 else 's'}, {connected} connected"
@@ -195,12 +199,18 @@ class App:
         name = self.browser.current
         actions = {"q": self.quit, "Q": self.quit, "ctrl c": self.quit, "?": self.help,
                    "n": self.new, "/": lambda: self.browser.start_filter(self.filter),
-                   "t": lambda: self.tile(self._tile_names()), "ctrl z": self.suspend}
+                   "t": lambda: self.tile(self._tile_names()), "ctrl z": self.suspend,
+                   "a": self.sort}
         if key in actions:
             actions[key]()
         elif name is not None and key in ("enter", "r", "k", " "):
             {"enter": self.attach, "r": self.rename, "k": self.kill, " ": self.mark}[key](name)
         return True
+
+    def sort(self) -> None:
+        self.by_attention = not self.by_attention
+        self.say("the sessions that need you first" if self.by_attention else "by name")
+        self._show()
 
     def _filtered(self, *args: Any) -> None:
         self.filter = self.browser.filter_edit.edit_text

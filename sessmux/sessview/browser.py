@@ -22,6 +22,7 @@ PALETTE = [
     ("selected", "black", "dark cyan"),
     ("selected title", "black,bold", "dark cyan"),
     ("marked", "yellow,bold", "default"),
+    ("attention", "light red,bold", "default"),
     ("dim", "dark gray", "default"),
     ("title", "bold", "default"),
     ("tile", "dark gray", "default"),
@@ -31,7 +32,7 @@ PALETTE = [
 ]
 MIN_COLS, MIN_ROWS = 40, 10
 KEYS = [("Enter", "attach"), ("n", "new"), ("r", "rename"), ("k", "kill"), ("/", "filter"),
-        ("space", "mark"), ("t", "tile"), ("?", "help"), ("q", "quit")]
+        ("space", "mark"), ("t", "tile"), ("a", "sort"), ("?", "help"), ("q", "quit")]
 HELP = """sessview: your sessions, live
 
 Enter      attach this terminal to the selected session (as reconnect
@@ -43,6 +44,8 @@ k          kill the selected session, after you confirm (as sesskill)
 /          filter by name, long name or command; Esc clears it
 space      mark a session for tiling
 t          tile the marked sessions (or all listed ones)
+a          list the sessions that need you first (! waiting for input,
+           ended, rang or notified while away), or by name again
 up, down   select; the mouse selects too
 q          quit
 
@@ -76,13 +79,15 @@ def footer_markup(pairs: list[tuple[str, str]]) -> list[tuple[str, str] | str]:
 class SessionItem(urwid.WidgetWrap[Any]):
     """Two lines about one session; selectable, so the list (and a click) selects it."""
 
-    def __init__(self, name: str, first: str, second: str, marked: bool) -> None:
+    def __init__(self, name: str, first: str, second: str, marked: bool,
+                 attention: bool = False) -> None:
         self.name = name
-        mark = ("marked", "* ") if marked else "  "
+        # "!" a session that needs its user (sessmux.core.happened.attention).
+        mark = ("marked", "* ") if marked else ("attention", "! ") if attention else "  "
         text = urwid.Text([mark, ("title", first), "\n    ", ("dim", second)], wrap="clip")
         focused: dict[Hashable, Hashable] = {
             None: "selected", "title": "selected title", "dim": "selected",
-            "marked": "selected title"}
+            "marked": "selected title", "attention": "selected title"}
         super().__init__(urwid.AttrMap(text, None, focus_map=focused))
 
     def selectable(self) -> bool:
@@ -108,7 +113,7 @@ class Browser(urwid.WidgetWrap[Any]):
         self.frame: urwid.Frame[Any, Any, Any] = urwid.Frame(
             body, urwid.AttrMap(self.header, "header"), urwid.AttrMap(self.footer, "footer"))
         self.selected = selected
-        self.shown: list[tuple[str, str, str, bool]] = []
+        self.shown: list[tuple[str, str, str, bool, bool]] = []
         self.shown_all = True  # no filter hides a session
         self.groups: list[tuple[str, int]] | None = None
         urwid.connect_signal(self.walker, "modified", self._moved)
@@ -120,9 +125,9 @@ class Browser(urwid.WidgetWrap[Any]):
         focus = self.walker.get_focus()[0] if len(self.walker) else None
         return focus.name if isinstance(focus, SessionItem) else None
 
-    def show(self, entries: list[tuple[str, str, str, bool]], header: str,
+    def show(self, entries: list[tuple[str, str, str, bool, bool]], header: str,
              everything: bool = True, groups: list[tuple[str, int]] | None = None) -> None:
-        """Replace the list (name, two lines, marked), keeping the selection.
+        """Replace the list (name, two lines, marked, attention), keeping the selection.
 
         ``groups``: the entries come in runs, each under a title (sessions
         by host): (title, how many entries), in order.

@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from sessmux.core.errors import LEFT, NOT_FOUND
+from sessmux.core.happened import attention
 from sessmux.core.hostlist import Host
 from sessmux.core.names import visible
 from sessmux.remote import hosts as remote
@@ -168,8 +169,8 @@ class HostsApp(App):
             mine = [s for s in listed if s.name in self.remote and self.remote[s.name][0] is host]
             note = self.notes.get(host.dest) or ""
             runs.append((f"── {visible(host.dest)} ──" + (f" {note}" if note else ""), mine))
-        entries = [(s.name, *describe(s.status, now, s.command), s.name in self.marked)
-                   for _, run in runs for s in run]
+        entries = [(s.name, *describe(s.status, now, s.command), s.name in self.marked,
+                    attention(s.status)) for _, run in runs for s in run]
         count = len(self.snapshots) + len(self.remote)
         header = (f" sessview: {count} session{'' if count == 1 else 's'} on "
                   f"{1 + len(self.hosts)} hosts")

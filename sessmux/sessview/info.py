@@ -1,6 +1,6 @@
 """What the session list says of each session.
 
-:func:`describe` and :func:`age` are pure: they turn a master's status
+:func:`describe`, :func:`happenings` and :func:`age` are pure: they turn a master's status
 (``client.statuses``) into the lines the browser shows.  :func:`foreground`
 and :func:`session_size` read ``/proc`` and the session's terminal -- a
 few small reads per session, cheap enough for a refresh every second.
@@ -9,14 +9,17 @@ few small reads per session, cheap enough for a refresh every second.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 
+from sessmux.core import happened
 from sessmux.core.names import visible
 from sessmux.system.ttyio import get_winsize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from sessmux.core.control_protocol import Message
+    from sessmux.sessview.poll import Snapshot
 
 _PTS_MAJORS = range(136, 144)  # Unix98 pty slaves: /dev/pts/N
 
@@ -72,7 +75,33 @@ def describe(st: Message, now: float, command: str | None) -> tuple[str, str]:
         second += f"  from {visible(str(st.get('remote') or 'here'))}"
     if st.get("watchers"):
         second += f"  ({st['watchers']} watching)"
+    said = happenings(st, now)
+    if said:
+        second += f"  {said}"
     return first, second.strip()
+
+
+def happenings(st: Message, now: float) -> str:
+    """Waiting for input, or the last thing that happened (``sesslist -l``'s words).
+
+    >>> happenings({"waiting": 0.0}, 60.0) != ""
+    True
+    >>> happenings({"events": [{"kind": "bell", "at": 50.0}]}, 60.0)
+    'the program rang the bell 10 seconds ago'
+    """
+    if isinstance(st.get("waiting"), int | float):
+        return happened.state_phrase(st, now, _clock)
+    last = happened.last_event(st)
+    return happened.event_phrase(last, now) if last else ""
+
+
+def _clock(t: float) -> str:
+    return time.strftime("%H:%M", time.localtime(t))
+
+
+def attention_first(snapshots: list[Snapshot]) -> list[Snapshot]:
+    """The sessions that need their user first, each group by name (``a`` in the list)."""
+    return sorted(snapshots, key=lambda s: (not happened.attention(s.status), s.name))
 
 
 def _stat(pid: int) -> list[str]:

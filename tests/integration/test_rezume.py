@@ -789,3 +789,16 @@ def test_the_screen_the_session_is_on_is_followed() -> None:
                             (b"\x1b[?1047l", False)]:
         screens.feed(data)
         assert screens.alternate is alternate, data
+
+
+def test_notify_reaches_the_local_terminal(remote: Remote) -> None:
+    """rezume --notify: a session waiting for input after working alone tells our terminal."""
+    term = remote.terminal()
+    term.line(remote.rezume("--notify", "9", remote.host, "sh", "-c",
+                            "echo work-$((6*7)); sleep 6; echo done-working; read x"))
+    term.expect("work-42", timeout=REZUME_DEADLINE)
+    term.expect("done-working", timeout=REZUME_DEADLINE)
+    term.expect(r"\x1b\]9;sessmux: session rz\w+ is waiting for input\x07",
+                timeout=REZUME_DEADLINE)
+    term.line("x")
+    assert rezume_exit(term) == 0

@@ -113,6 +113,8 @@ def round_trip(data: bytes, rows: int, cols: int) -> tuple[dict[str, Any], dict[
 # Origin mode, then a scroll region: the cursor is homed to the screen's corner.
 @example("\x1b[?6h\x1b[2;3r", (3, 3))
 @example("\x1b[?6h\x1b[2;3rab", (3, 5))
+@example("\x1b[?6h\x1b[3;4r\n", (4, 3))
+@example("\x1b[?6h\x1b[3;4r\nxy", (4, 5))
 def test_round_trip(output: str, size: tuple[int, int]) -> None:
     expected, got = round_trip(output.encode(), *size)
     assert got == expected
