@@ -53,6 +53,12 @@ def remote_of(env: Mapping[str, str]) -> str:
     return ""
 
 
+def history_of(env: Mapping[str, str]) -> int:
+    """``SESSMUX_HISTORY``: lines of a session's journal a fresh terminal asks for."""
+    text = env.get("SESSMUX_HISTORY", "")
+    return min(int(text), 1 << 20) if text.isdigit() else 0
+
+
 class Signaller:
     """One connection's steering process."""
 
@@ -122,6 +128,7 @@ class Signaller:
             "cols": size[1] if size else 0,
             "remote": remote_of(self.env),
             "detach_key": self.detach_key,
+            "history": history_of(self.env),
         }
         if self.resume is not None:
             msg.update(framed=True, token=self.resume.get("token"),

@@ -47,6 +47,7 @@ Options:
                            this long at most (default 300; 0: never hold)
   -w, --no-utmp            write no login record (utmp)
   -b, --buffer SIZE        replay buffer (bytes, or 64k, 16m; default 256k)
+  -J, --journal SIZE       journal on disk (default $SESSMUX_JOURNAL or 64m; 0: none)
   -x, --orphan-timeout MIN end the session after MIN minutes with no client (0: never)
   -e, --detach-key KEY     typing KEY (^A, C-a or one character) detaches; twice sends it
   -g, --shared-dir DIR     shared socket directory; a private DIR/USER is made in it
@@ -59,11 +60,11 @@ Exit status: COMMAND's when it ends while attached; 0 after a detach or -n;
 (-c, -n); 8 socket directory refused; 12 out of descriptors, memory, disk space
 or inodes; 16 connected elsewhere; 17 no session NAME (-a)."""
 
-SHORT = "atcnli:frswH:b:x:e:g:u:d:o:h"
+SHORT = "atcnli:frswH:b:J:x:e:g:u:d:o:h"
 _WORDS = {"a": "attach", "t": "attach-or-create", "c": "create", "n": "new-detached",
           "l": "list", "i": "id-var", "f": "force", "r": "read-only", "s": "sync",
-          "w": "no-utmp", "H": "hold", "b": "buffer", "x": "orphan-timeout", "e": "detach-key",
-          "g": "shared-dir", "u": "user-dir", "d": "debug", "o": "log", "h": "help"}
+          "w": "no-utmp", "H": "hold", "b": "buffer", "J": "journal", "x": "orphan-timeout",
+          "e": "detach-key", "g": "shared-dir", "u": "user-dir", "d": "debug", "o": "log", "h": "help"}
 LONG = [word + ("=" if f"{letter}:" in SHORT else "") for letter, word in _WORDS.items()]
 LONG.append("version")
 SHORT_FOR = {"--" + word: "-" + letter for letter, word in _WORDS.items()}
@@ -176,6 +177,7 @@ def _sessmux(argv: Sequence[str]) -> int:
     options = spawn.Options(
         ring_size=_buffer(flags), orphan_timeout=_orphan(flags), utmp="-w" not in flags,
         utmp_host=_host(), log_path=flags.get("-o") if level >= 3 else None,
+        journal_size=_journal(flags),
     )
     mode = "ro" if "-r" in flags else "rw"
     key = parse_key(flags["-e"]) if "-e" in flags else None
@@ -265,6 +267,12 @@ def _buffer(flags: dict[str, str]) -> int:
     from sessmux.commands.sess import parse_size
 
     return parse_size(flags["-b"]) if "-b" in flags else 256 * 1024
+
+
+def _journal(flags: dict[str, str]) -> int:
+    from sessmux.commands.sess import journal_size
+
+    return journal_size(flags.get("-J"))
 
 
 def _hold(flags: dict[str, str]) -> float:

@@ -163,6 +163,7 @@ REQUESTS: dict[str, dict[str, Callable[[object], bool]]] = {
         "remote": _optional(_string(1024)),  # clipped to 256 characters for display
         "detach_key": _optional(_integer(0, 255)),
         "hold_for": _optional(_seconds),  # how long a resuming client's output may hold
+        "history": _optional(_integer(0, 1 << 20)),  # lines of the journal for a fresh terminal
     },
 }
 

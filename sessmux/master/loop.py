@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     import signal
 
     from sessmux.master.connection import Conn
+    from sessmux.master.journal import Writer
     from sessmux.system import utmp
 else:  # the signal module's enums cost every command milliseconds (see sessmux.system.unix)
     import _signal as signal
@@ -100,6 +101,8 @@ class Master:
         self.rw: Conn | None = None
         self.sent = 0  # output offset the last read-write connection had received
         self.tty_seen: int | None = None  # ... and the last terminal among them
+        self.seen_by: dict[int, int] = {}  # ... and each terminal (its device), for its return
+        self.journal: Writer | None = None  # every byte on disk (sessmux.master.journal)
         self.input_offset = 0  # bytes of input the program has been given
         self.tokens: dict[str, int] = {}  # input received from each resuming client
         # The resuming client expected back (its token), the output it has
@@ -174,7 +177,7 @@ class Master:
             rows, cols = get_winsize(self.pty_fd) or (24, 80)
             self._view = View(min(rows, VIEW_MAX) or 24, min(cols, VIEW_MAX) or 80,
                               self.answer, self.answered, self.log)
-            self._view.fed = self.ring.start
+            self._view.fed = self._view.origin = self.ring.start
         return self._view
 
     def run(self) -> None:

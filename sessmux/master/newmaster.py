@@ -43,7 +43,9 @@ class Options:
         utmp: bool = True,  # write a login record (atsr -w turns it off)
         utmp_host: str = "",
         log_path: str | None = None,  # the master's diagnostics (atsr -o)
+        journal_size: int = 64 << 20,  # every byte on disk, this much at most (-J; 0: off)
     ) -> None:
+        self.journal_size = journal_size
         self.ring_size = ring_size
         self.orphan_timeout = orphan_timeout
         self.utmp = utmp
@@ -228,6 +230,9 @@ def run_master(report_fd: int, plan: Plan) -> None:
 
     master = Master(name, directory, listener, master_fd, pid, gate_w, options.ring_size, log_fd)
     master.orphan_timeout = options.orphan_timeout
+    from sessmux.master import journal
+
+    journal.start(master, directory, options.journal_size)
     master.utmp = record
     try:
         master.run()
