@@ -64,7 +64,8 @@ SHORT = "atcnli:frswH:b:J:x:e:g:u:d:o:h"
 _WORDS = {"a": "attach", "t": "attach-or-create", "c": "create", "n": "new-detached",
           "l": "list", "i": "id-var", "f": "force", "r": "read-only", "s": "sync",
           "w": "no-utmp", "H": "hold", "b": "buffer", "J": "journal", "x": "orphan-timeout",
-          "e": "detach-key", "g": "shared-dir", "u": "user-dir", "d": "debug", "o": "log", "h": "help"}
+          "e": "detach-key", "g": "shared-dir", "u": "user-dir", "d": "debug", "o": "log",
+          "h": "help"}
 LONG = [word + ("=" if f"{letter}:" in SHORT else "") for letter, word in _WORDS.items()]
 LONG.append("version")
 SHORT_FOR = {"--" + word: "-" + letter for letter, word in _WORDS.items()}
