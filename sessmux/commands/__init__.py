@@ -15,6 +15,8 @@ Modules (this file imports none of them: importing the package costs nothing):
   ``sesskill``: end a session at once; its program gets a HUP (pty 4.0)
 * :mod:`~sessmux.commands.sesslist` --
   ``sesslist``: one line per session of this user (pty 4.0 format)
+* :mod:`~sessmux.commands.sesslog` --
+  ``sesslog``: a session's journal, raw, as plain lines, found, or as asciicast
 * :mod:`~sessmux.commands.sessmenu` --
   ``sessmenu``: at login, offer the user's disconnected sessions (pty 4.0)
 * :mod:`~sessmux.commands.sessmux` -- ``sessmux``: named sessions with AccuTerm atsr's options

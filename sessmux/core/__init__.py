@@ -5,6 +5,8 @@ Modules (this file imports none of them: importing the package costs nothing):
 * :mod:`~sessmux.core.control_protocol` --
   frames between the tools, the signallers and a master (pure)
 * :mod:`~sessmux.core.errors` -- every exception and exit code (pure)
+* :mod:`~sessmux.core.journal_format` --
+  the journal's records, plain lines and asciicast timing made of them (pure)
 * :mod:`~sessmux.core.jsonframe` -- JSON for frame bodies without the json package (pure)
 * :mod:`~sessmux.core.names` -- session names: validation, auto-assignment, safe display (pure)
 * :mod:`~sessmux.core.render` -- repaints a real terminal from a screen model (pure)

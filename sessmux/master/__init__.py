@@ -7,6 +7,7 @@ Modules (this file imports none of them: importing the package costs nothing):
 * :mod:`~sessmux.master.requests` -- what the master does with each request (I/O through it)
 * :mod:`~sessmux.master.datapath` -- program output to terminals, keys to the program (I/O)
 * :mod:`~sessmux.master.ending` -- a connection detached or dropped (I/O)
+* :mod:`~sessmux.master.journal` -- the journal writer: every chunk of output on disk (I/O)
 * :mod:`~sessmux.master.connection` -- one client of a master: its socket and data fds (I/O)
 * :mod:`~sessmux.master.spawn` -- starting a session, on the tool's side (I/O)
 * :mod:`~sessmux.master.forkserver` -- new masters forked from one warm process (I/O)

@@ -234,3 +234,45 @@ class Reader:
         return bytes(out)
 
 
+
+
+def ended(sessdir: str, name: str) -> bool:
+    """Whether session ``name``'s master is gone: its socket absent, or refusing."""
+    from sessmux.system import unix
+
+    path = os.path.join(sessdir, check(name))
+    try:
+        if not stat.S_ISSOCK(os.lstat(path).st_mode):
+            return True
+    except FileNotFoundError:
+        return True
+    probe = unix.Socket()
+    try:
+        probe.connect(path)
+    except (ConnectionRefusedError, FileNotFoundError):
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return False
+
+
+def summary(sessdir: str, name: str) -> tuple[int, float | None]:
+    """An ended session's journal: its size in bytes, and when it last had output."""
+    fd = open_dir(sessdir, name)
+    try:
+        last: float | None = None
+        reader = Reader(fd)
+        segs = segments(fd)
+        if segs:
+            seg = reader._open(segs[-1][1])
+            if seg is not None:
+                try:
+                    for _, _, _, when, _ in seg.headers():
+                        last = when
+                finally:
+                    seg.close()
+        return reader.size(), last
+    finally:
+        os.close(fd)
