@@ -7,6 +7,7 @@ import time
 
 from sessmux.client import channel
 from sessmux.commands import cli
+from sessmux.core.errors import SessError
 from sessmux.core.names import visible
 
 TYPE_CHECKING = False
@@ -15,11 +16,13 @@ if TYPE_CHECKING:
 
     from sessmux.core.control_protocol import Message
 
-USAGE = "usage: sesslist"
+USAGE = "usage: sesslist [-a]"
 HELP = USAGE + """
 
 List your sessions, one line each:
   session XY pid MASTER slave PROGRAM connected|disconnected[: long name]
+  -a   also sessions that have ended but left a journal (see sesslog(1)):
+       session XY ended (journal BYTES bytes, last output YYYY-MM-DD HH:MM:SS)
 
 Exit status: 0; 1 usage; 12 out of file descriptors or memory.
 """
@@ -58,12 +61,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _sesslist(argv: Sequence[str]) -> int:
-    _, rest = cli.parse(argv, "", HELP)
+    opts, rest = cli.parse(argv, "a", HELP)
     if rest:
         raise cli.Usage(f"unexpected argument {rest[0]!r}")
     directory = cli.listing_dir()
     if directory is None:
         return 0  # a fresh account: no sessions yet
-    for st in channel.statuses(directory):
+    live = channel.statuses(directory)
+    for st in live:
         print(format_status(st))
+    if ("-a", "") in opts:
+        for line in ended_sessions(directory, {str(st["name"]) for st in live}):
+            print(line)
     return 0
+
+
+def ended_sessions(directory: str, live: set[str]) -> list[str]:
+    """``session XY ended (journal N bytes, last output T)``: masters gone, journals kept."""
+    from sessmux.system import journal
+
+    lines = []
+    for name in sorted(set(journal.names(directory)) - live):
+        if not journal.ended(directory, name):
+            continue  # alive, only slow to answer
+        try:
+            size, last = journal.summary(directory, name)
+        except (OSError, SessError):
+            continue
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)) if last else "none"
+        lines.append(f"session {name} ended (journal {size} bytes, last output {when})")
+    return lines
