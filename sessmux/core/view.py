@@ -219,17 +219,32 @@ class View:
         self.catch_up(ring)
         return reset_sequence(self.model.screen)
 
-    def repaint(self, ring: Ring, since: int | None, older: list[bytes] | None = None) -> bytes:
+    def rows(self) -> list[bytes]:
+        """The screen's lines as they would scroll off: what a leaving terminal showed."""
+        from sessmux.core.render import render_line
+
+        screen = self.model.screen
+        return [render_line(screen.buffer[y], self.model.cols) for y in range(screen.lines)]
+
+    def repaint(self, ring: Ring, since: int | None, older: list[bytes] | None = None,
+                shown: list[bytes] | None = None) -> bytes:
         """What a terminal gets on attach: missed lines into its scrollback, then the screen.
 
         ``since`` is the output offset this terminal had seen (None: it saw
         nothing, so no lines are owed).  When lines are owed, whatever the
         terminal showed goes into its scrollback ahead of them.  ``older``
         lines (a fresh terminal's history) go into the scrollback first.
+        ``shown``: the screen's lines when this terminal left; the first
+        lines to scroll off since then, if they are those, it still shows.
         """
         self.catch_up(ring)
         missed = [] if since is None else [line for offset, line in self.lines if offset > since]
-        missed = (older or []) + missed
+        skip = 0
+        for was, line in zip(shown or (), missed):
+            if was != line:
+                break
+            skip += 1
+        missed = (older or []) + missed[skip:]
         if not missed:
             return self.screen()
         # From the bottom line, each CRLF pushes the top line into the

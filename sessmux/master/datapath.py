@@ -79,11 +79,11 @@ def deliver(master: Master, conn: Conn) -> None:
 
 
 def repaint(master: Master, conn: Conn, since: int | None,
-            older: list[bytes] | None = None) -> bytes:
+            older: list[bytes] | None = None, shown: list[bytes] | None = None) -> bytes:
     if not master.screen_model:
         return b""
     if conn.tty:
-        return master.view.repaint(master.ring, since, older)
+        return master.view.repaint(master.ring, since, older, shown)
     master.view.catch_up(master.ring)
     return master.view.screen()
 

@@ -65,7 +65,8 @@ def detach(master: Master, conn: Conn, notify: str | None) -> None:
         if conn.tty:
             master.tty_seen = master.sent
             master.seen_by.pop(conn.terminal, None)  # the newest last: the oldest go first
-            master.seen_by[conn.terminal] = master.sent
+            view = master._view
+            master.seen_by[conn.terminal] = (master.sent, view.rows() if view else [])
             if len(master.seen_by) > 64:
                 del master.seen_by[next(iter(master.seen_by))]
         master.rw = None

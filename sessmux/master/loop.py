@@ -101,7 +101,8 @@ class Master:
         self.rw: Conn | None = None
         self.sent = 0  # output offset the last read-write connection had received
         self.tty_seen: int | None = None  # ... and the last terminal among them
-        self.seen_by: dict[int, int] = {}  # ... and each terminal (its device), for its return
+        # ... and each terminal (by device) with the lines it showed, for its return.
+        self.seen_by: dict[int, tuple[int, list[bytes]]] = {}
         self.journal: Writer | None = None  # every byte on disk (sessmux.master.journal)
         self.input_offset = 0  # bytes of input the program has been given
         self.tokens: dict[str, int] = {}  # input received from each resuming client

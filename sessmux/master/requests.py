@@ -235,13 +235,13 @@ def _initial_output(
     if conn.tty and ring.end == 0:
         conn.offset = 0  # a new session: nothing to repaint, the terminal goes on as it is
     elif conn.tty:
-        since, older = (master.tty_seen if conn.writer else None), None
+        since, older, shown = (master.tty_seen if conn.writer else None), None, None
         if conn.terminal in master.seen_by:
-            since = master.seen_by[conn.terminal]  # this terminal is back: what it missed
+            since, shown = master.seen_by[conn.terminal]  # this terminal is back: what it missed
         elif msg.get("history"):
             # A terminal new to the session asks for history it never saw.
             since, older = None, datapath.history(master, msg["history"])
-        conn.blob = bytearray(datapath.repaint(master, conn, since=since, older=older))
+        conn.blob = bytearray(datapath.repaint(master, conn, since, older, shown))
         conn.offset = ring.end
     elif conn.writer:
         # A pipe or file: the raw bytes the last connection had not received.
