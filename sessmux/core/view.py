@@ -240,7 +240,7 @@ class View:
         self.catch_up(ring)
         missed = [] if since is None else [line for offset, line in self.lines if offset > since]
         skip = 0
-        for was, line in zip(shown or (), missed):
+        for was, line in zip(shown or (), missed, strict=False):
             if was != line:
                 break
             skip += 1
