@@ -43,8 +43,8 @@ def _private(parent: int, name: str, create: bool, shown: str) -> int:
     try:
         fd = os.open(name, _DIR, dir_fd=parent)
     except OSError as e:
-        if e.errno == 40:  # ELOOP: a symbolic link where the directory should be
-            raise UnsafeDirectory(shown, "it is a symbolic link") from None
+        if e.errno in (40, 20):  # ELOOP, ENOTDIR: a link (or a file) where it should be
+            raise UnsafeDirectory(shown, "it is not a directory of its own") from None
         raise
     st = os.fstat(fd)
     if st.st_uid != os.getuid() or stat.S_IMODE(st.st_mode) & 0o077:
