@@ -126,15 +126,27 @@ class Writer:
         os.close(self.dir_fd)
 
 
-def start(master: Master, directory: str, bound: int) -> None:
-    """Give ``master`` its journal (``bound`` bytes at most; 0: none)."""
+def prepare(directory: str, name: str, bound: int) -> tuple[Writer | None, str]:
+    """The journal of a new session (``bound`` bytes at most; 0: none), or why there is none.
+
+    Made before the master says it is ready, so that a tool that finds the
+    session finds its journal too.
+    """
     if bound <= 0:
-        return
+        return None, ""
     try:
-        writer = Writer(directory, master.name, bound, master.log)
+        return Writer(directory, name, bound, lambda text: None), ""
     except (OSError, SessError) as e:
-        master.log(f"no journal: {getattr(e, 'strerror', None) or e}")
+        return None, f"no journal: {getattr(e, 'strerror', None) or e}"
+
+
+def adopt(master: Master, writer: Writer | None, why: str) -> None:
+    """Give ``master`` its journal: the ring reads what it lost from it."""
+    if why:
+        master.log(why)
+    if writer is None:
         return
+    writer.log = master.log
     master.journal = writer
     master.ring.older = writer.read
     rows, cols = get_winsize(master.pty_fd) or (24, 80)

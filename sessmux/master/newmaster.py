@@ -224,15 +224,16 @@ def run_master(report_fd: int, plan: Plan) -> None:
         os.dup2(devnull, fd)
     os.close(devnull)
     os.chdir("/")
+    from sessmux.master import journal
+
+    writer, no_journal = journal.prepare(directory, name, options.journal_size)
     report(report_fd, f"ok {name} {os.getpid()} {note}")
     # Imported only here, in the master: the client that forked us never pays for it.
     from sessmux.master.loop import Master
 
     master = Master(name, directory, listener, master_fd, pid, gate_w, options.ring_size, log_fd)
     master.orphan_timeout = options.orphan_timeout
-    from sessmux.master import journal
-
-    journal.start(master, directory, options.journal_size)
+    journal.adopt(master, writer, no_journal)
     master.utmp = record
     try:
         master.run()
