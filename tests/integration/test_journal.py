@@ -251,3 +251,29 @@ def test_a_fresh_terminal_gets_history_in_its_scrollback_once_across_reattaches(
         assert numbers == list(range(numbers[0], 401))
     finally:
         t.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="creates an ordinary user (needs root)")
+def test_an_ordinary_users_journal_is_theirs_and_outlives_a_killed_master() -> None:
+    from users import as_user, ensure_user, user_world
+
+    user = ensure_user("sessmux-journal")
+    with user_world(user, "sessmux-journal-") as (_, _, env):
+        script = (
+            "sessmux -n -w mine sh -c 'echo private-$((6*7)); exec sleep 300' || exit 1\n"
+            "i=0; until sesslog -s mine -p 2>/dev/null | grep -q private; do\n"
+            "  i=$((i+1)); [ $i -lt 300 ] || exit 3; sleep 0.05; done\n"
+            "kill -9 $(sesslist | sed -n 's/^session mine pid \\([0-9]*\\).*/\\1/p')\n"
+            "i=0; until sesslist -a | grep -q '^session mine ended'; do\n"
+            "  i=$((i+1)); [ $i -lt 300 ] || exit 4; sleep 0.05; done\n"
+            "sesslog -s mine -p\n"
+        )
+        result = subprocess.run(as_user(user, "/bin/sh", "-c", script), env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "private-42\n"
+        own = Path(env["SESSMUX_DIR"]) / ".journal" / "mine"
+        assert own.stat().st_uid == user.pw_uid
+        assert stat.S_IMODE(own.stat().st_mode) == 0o700
+        assert all(f.stat().st_uid == user.pw_uid and stat.S_IMODE(f.stat().st_mode) == 0o600
+                   for f in own.iterdir())
