@@ -126,18 +126,44 @@ class Writer:
         os.close(self.dir_fd)
 
 
-def prepare(directory: str, name: str, bound: int) -> tuple[Writer | None, str]:
+def prepare(directory: str, name: str, bound: int,
+            keep_days: str = "") -> tuple[Writer | None, str]:
     """The journal of a new session (``bound`` bytes at most; 0: none), or why there is none.
 
     Made before the master says it is ready, so that a tool that finds the
-    session finds its journal too.
+    session finds its journal too.  ``keep_days`` (``SESSMUX_JOURNAL_KEEP``
+    in the session's environment): the journals of ended sessions that
+    have not been written for longer are removed first.
     """
+    if keep_days:
+        try:
+            prune(directory, float(keep_days) * 86400, exclude=name)
+        except (OSError, SessError, ValueError):
+            pass  # a journal that cannot be pruned is kept: never a reason to fail
     if bound <= 0:
         return None, ""
     try:
         return Writer(directory, name, bound, lambda text: None), ""
     except (OSError, SessError) as e:
         return None, f"no journal: {getattr(e, 'strerror', None) or e}"
+
+
+def prune(directory: str, age: float, exclude: str) -> None:
+    """Remove the journals of ended sessions last written more than ``age`` seconds ago."""
+    if not age >= 0:
+        raise ValueError("not an age")
+    now = time.time()
+    for other in disk.names(directory):
+        if other == exclude or not disk.ended(directory, other):
+            continue
+        fd = disk.open_dir(directory, other)
+        try:
+            newest = max((os.stat(seg, dir_fd=fd).st_mtime for _, seg in disk.segments(fd)),
+                         default=os.fstat(fd).st_mtime)
+        finally:
+            os.close(fd)
+        if now - newest > age:
+            disk.remove(directory, other)
 
 
 def adopt(master: Master, writer: Writer | None, why: str) -> None:

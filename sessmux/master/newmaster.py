@@ -226,7 +226,8 @@ def run_master(report_fd: int, plan: Plan) -> None:
     os.chdir("/")
     from sessmux.master import journal
 
-    writer, no_journal = journal.prepare(directory, name, options.journal_size)
+    writer, no_journal = journal.prepare(directory, name, options.journal_size,
+                                         env.get("SESSMUX_JOURNAL_KEEP", ""))
     report(report_fd, f"ok {name} {os.getpid()} {note}")
     # Imported only here, in the master: the client that forked us never pays for it.
     from sessmux.master.loop import Master

@@ -277,3 +277,20 @@ def test_an_ordinary_users_journal_is_theirs_and_outlives_a_killed_master() -> N
         assert stat.S_IMODE(own.stat().st_mode) == 0o700
         assert all(f.stat().st_uid == user.pw_uid and stat.S_IMODE(f.stat().st_mode) == 0o600
                    for f in own.iterdir())
+
+
+def test_journals_of_ended_sessions_older_than_the_setting_go_when_a_session_starts(
+        env: dict[str, str], sessdir: Path) -> None:
+    for name in ("old", "recent"):
+        start(env, name, f"echo {name}; exec sleep 600")
+        wait_until(lambda n=name: journal_end(sessdir, n) > 0, what="output")
+        st = statuses(sessdir)[name]
+        os.kill(int(str(st["slave"])), signal.SIGKILL)
+        os.kill(int(str(st["pid"])), signal.SIGKILL)
+        wait_until(lambda n=name: n not in statuses(sessdir), what="the master gone")
+    three_days_ago = time.time() - 3 * 86400
+    for seg in (sessdir / ".journal" / "old").iterdir():
+        os.utime(seg, (three_days_ago, three_days_ago))
+    start({**env, "SESSMUX_JOURNAL_KEEP": "2"}, "new", "exec sleep 600")
+    assert not (sessdir / ".journal" / "old").exists()
+    assert sesslog(env, "-s", "recent", "-p") == b"recent\n"
