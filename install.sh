@@ -48,7 +48,7 @@ done
 # with the environment's packages put on the path directly.
 venv_python=$prefix/venv/bin/python
 paths=$("$venv_python" -c 'import sysconfig; print(repr(sorted({sysconfig.get_path("purelib"), sysconfig.get_path("platlib")})))')
-for cmd in sess disconnect reconnect sessname sesslist sesskill sessmux rezume sessmenu sesswho sesswhere sessview sesswait; do
+for cmd in sess disconnect reconnect sessname sesslist sesskill sessmux rezume sessmenu sesswho sesswhere sessview sesswait sesslog; do
     rm -f "$bindir/$cmd"
     cat > "$bindir/$cmd" <<EOF
 #!$venv_python -S

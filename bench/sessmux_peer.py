@@ -144,3 +144,12 @@ class SessmuxNoScreen(Sessmux):
 
     def extra_env(self, rundir: Path) -> dict[str, str]:
         return {**super().extra_env(rundir), "SESSMUX_SCREEN": "off"}
+
+
+class SessmuxNoJournal(Sessmux):
+    """sessmux keeping no journal on disk (SESSMUX_JOURNAL=0): what the journal costs."""
+
+    name = "sessmux-nojournal"
+
+    def extra_env(self, rundir: Path) -> dict[str, str]:
+        return {**super().extra_env(rundir), "SESSMUX_JOURNAL": "0"}

@@ -109,9 +109,10 @@ def measure(ctx: Context) -> list[Table]:
 
     peers = list(ctx.peers)
     if any(p.name == "sessmux" for p in peers):
-        from bench.sessmux_peer import SessmuxNoScreen
+        from bench.sessmux_peer import SessmuxNoJournal, SessmuxNoScreen
 
         peers.append(SessmuxNoScreen())  # the screen model's cost (DESIGN §4)
+        peers.append(SessmuxNoJournal())  # the journal's cost (sessmux keeps one by default)
     interleave(ctx, [table], cfg.throughput_rounds, body, peers)
     path.unlink()
     return [table]

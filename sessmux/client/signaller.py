@@ -58,6 +58,12 @@ def remote_of(env: Mapping[str, str]) -> str:
     return ""
 
 
+def history_of(env: Mapping[str, str]) -> int:
+    """``SESSMUX_HISTORY``: lines of a session's journal a fresh terminal asks for."""
+    text = env.get("SESSMUX_HISTORY", "")
+    return min(int(text), 1 << 20) if text.isdigit() else 0
+
+
 class Signaller:
     """One connection's steering process."""
 
@@ -118,7 +124,8 @@ class Signaller:
         rows, cols = size or (0, 0)
         msg = control_protocol.attach(mode, force, os.isatty(self.stdout), rows, cols,
                                       remote_of(self.env), self.detach_key, resume=self.resume,
-                                      notify=_notify(self.env))
+                                      notify=_notify(self.env),
+                                      history=history_of(self.env))
         try:
             channel.send(msg, [self.stdin, self.stdout])
             reply = channel.receive()

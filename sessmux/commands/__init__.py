@@ -17,6 +17,8 @@ Modules (this file imports none of them: importing the package costs nothing):
   ``sesswait``: block until a session's program ends, waits for input, ...
 * :mod:`~sessmux.commands.sesslist` --
   ``sesslist``: one line per session of this user (pty 4.0 format)
+* :mod:`~sessmux.commands.sesslog` --
+  ``sesslog``: a session's journal, raw, as plain lines, found, or as asciicast
 * :mod:`~sessmux.commands.sessmenu` --
   ``sessmenu``: at login, offer the user's disconnected sessions (pty 4.0)
 * :mod:`~sessmux.commands.sessmux` -- ``sessmux``: named sessions with AccuTerm atsr's options

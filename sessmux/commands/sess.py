@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from sessmux.system.ttyio import Attrs
 
-USAGE = "usage: sess [-qQv] [-d] [-rR] [-f] [-b size] [program [arg ...]]"
+USAGE = "usage: sess [-qQv] [-d] [-rR] [-f] [-b size] [-J size] [program [arg ...]]"
 HELP = USAGE + """
 
 Start a session running PROGRAM (default: $SHELL) on a pseudo-terminal of
@@ -33,12 +33,28 @@ of its connection; pick it up again with `sess reconnect NAME`.
   -R        follow reconnect targets as a read-only watcher (^C leaves)
   -f        take over a reconnect target that is connected elsewhere
   -b SIZE   replay buffer of the new session (bytes, or 64k, 16m; default 256k)
+  -J SIZE   journal of the new session on disk (default $SESSMUX_JOURNAL or 64m;
+            0: none); see sesslog(1)
 
 Exit status: the program's (128+N if killed by signal N); 1 usage,
 8 session directory problem, 11 communications trouble, 16 already
 connected somewhere else, 17 no such session.  See sess(1).
 """
 DEFAULT_BUFFER = 256 * 1024
+DEFAULT_JOURNAL = 64 << 20
+
+
+def journal_size(given: str | None) -> int:
+    """-J SIZE, else ``$SESSMUX_JOURNAL``, else 64 MiB: the journal's bound (0: no journal)."""
+    if given is None:
+        given = os.environ.get("SESSMUX_JOURNAL") or None
+        if given is None:
+            return DEFAULT_JOURNAL
+        try:
+            return parse_size(given)
+        except cli.Usage:
+            raise cli.Usage(f"bad SESSMUX_JOURNAL size {given!r}") from None
+    return parse_size(given)
 
 
 def parse_size(text: str) -> int:
@@ -57,10 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _sess(argv: Sequence[str]) -> int:
-    opts, program = cli.parse(argv, "qQvdrRfb:", HELP)
+    opts, program = cli.parse(argv, "qQvdrRfb:J:", HELP)
     quiet = verbose = detached = force = False
     mode = "rw"
     ring = DEFAULT_BUFFER
+    journal: str | None = None
     for opt, value in opts:
         if opt == "-q":
             quiet, verbose = True, False
@@ -78,6 +95,9 @@ def _sess(argv: Sequence[str]) -> int:
             force = True
         elif opt == "-b":
             ring = parse_size(value)
+        elif opt == "-J":
+            journal = value
+    journal_bound = journal_size(journal)
     if not program:
         program = [os.environ.get("SHELL") or "/bin/sh"]
     directory = paths.session_dir()
@@ -88,7 +108,8 @@ def _sess(argv: Sequence[str]) -> int:
             if os.isatty(fd):
                 attrs = attrs or termios.tcgetattr(fd)
                 size = size or get_winsize(fd)
-    options = spawn.Options(ring_size=ring, log_path=os.environ.get("SESSMUX_LOG"))
+    options = spawn.Options(ring_size=ring, log_path=os.environ.get("SESSMUX_LOG"),
+                            journal_size=journal_bound)
     name, _, _ = spawn.start(
         spawn.Plan(directory, program, os.environ, attrs, size or (24, 80), options))
     signaller = Signaller(

@@ -19,12 +19,14 @@ if TYPE_CHECKING:
     from sessmux.core.control_protocol import Message
     from sessmux.remote.hosts import Answer
 
-USAGE = "usage: sesslist [-l] [--json] [-A] [-H host ...] [-t seconds]"
+USAGE = "usage: sesslist [-a] [-l] [--json] [-A] [-H host ...] [-t seconds]"
 HELP = USAGE + """
 
 List your sessions, one line each:
   session XY pid MASTER slave PROGRAM connected|disconnected[: long name]
 
+  -a          also sessions that have ended but left a journal (sesslog(1)):
+              session XY ended (journal BYTES bytes, last output DATE TIME)
   -l          long: what each session does and did, one line each:
               NAME STATE; waiting|running|busy|idle; last: EVENT;
               unseen BYTES; cpu SECONDS mem BYTES buffer PERCENT
@@ -104,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _sesslist(argv: Sequence[str]) -> int:
     if list(argv[:1]) in (["--help"], ["--version"]):
         cli.parse(argv, "", HELP)
-    opts, rest = cli.getopt(argv, "lAH:t:", ["json"])
+    opts, rest = cli.getopt(argv, "alAH:t:", ["json"])
     if rest:
         raise cli.Usage(f"unexpected argument {rest[0]!r}")
     if any(opt in ("-A", "-H") for opt, _ in opts):
@@ -116,6 +118,9 @@ def _sesslist(argv: Sequence[str]) -> int:
     long, now = ("-l", "") in opts, time.time()
     for st in found:
         print(long_line(st, now) if long else format_status(st))
+    if ("-a", "") in opts and directory is not None:
+        for line in ended_sessions(directory, {str(st["name"]) for st in found}):
+            print(line)
     return 0
 
 
@@ -125,6 +130,23 @@ def _json(found: list[Message]) -> int:
 
     print(hostlist.dumps_listing(os.uname().nodename, time.time(), found))
     return 0
+
+
+def ended_sessions(directory: str, live: set[str]) -> list[str]:
+    """``session XY ended (journal N bytes, last output T)``: masters gone, journals kept."""
+    from sessmux.system import journal
+
+    lines = []
+    for name in sorted(set(journal.names(directory)) - live):
+        if not journal.ended(directory, name):
+            continue  # alive, only slow to answer
+        try:
+            size, last = journal.summary(directory, name)
+        except (OSError, SessError):
+            continue
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)) if last else "none"
+        lines.append(f"session {name} ended (journal {size} bytes, last output {when})")
+    return lines
 
 
 def _hosts(opts: cli.Options) -> int:

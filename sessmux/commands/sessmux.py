@@ -16,6 +16,7 @@ import time
 from sessmux.client import channel
 from sessmux.client.signaller import Signaller, steer
 from sessmux.commands import cli
+from sessmux.commands.sess import journal_size
 from sessmux.commands.sessmux_options import (
     Diagnostics,
     buffer_size,
@@ -55,6 +56,7 @@ Options:
                            this long at most (default 300; 0: never hold)
   -w, --no-utmp            write no login record (utmp)
   -b, --buffer SIZE        replay buffer (bytes, or 64k, 16m; default 256k)
+  -J, --journal SIZE       journal on disk (default $SESSMUX_JOURNAL or 64m; 0: none)
   -x, --orphan-timeout MIN end the session after MIN minutes with no client (0: never)
   -e, --detach-key KEY     typing KEY (^A, C-a or one character) detaches; twice sends it
   -N, --notify 9|777       when the session needs you (it waits for input after working
@@ -70,12 +72,12 @@ Exit status: COMMAND's when it ends while attached; 0 after a detach or -n;
 (-c, -n); 8 socket directory refused; 12 out of descriptors, memory, disk space
 or inodes; 16 connected elsewhere; 17 no session NAME (-a)."""
 
-SHORT = "atcnli:frswH:b:x:e:g:u:d:o:hN:"
+SHORT = "atcnli:frswH:b:J:x:e:g:u:d:o:hN:"
 _WORDS = {"a": "attach", "t": "attach-or-create", "c": "create", "n": "new-detached",
           "l": "list", "i": "id-var", "f": "force", "r": "read-only", "s": "sync",
-          "w": "no-utmp", "H": "hold", "b": "buffer", "x": "orphan-timeout", "e": "detach-key",
-          "g": "shared-dir", "u": "user-dir", "d": "debug", "o": "log", "h": "help",
-          "N": "notify"}
+          "w": "no-utmp", "H": "hold", "b": "buffer", "J": "journal", "x": "orphan-timeout",
+          "e": "detach-key", "g": "shared-dir", "u": "user-dir", "d": "debug", "o": "log",
+          "h": "help", "N": "notify"}
 LONG = [word + ("=" if f"{letter}:" in SHORT else "") for letter, word in _WORDS.items()]
 LONG.append("version")
 SHORT_FOR = {"--" + word: "-" + letter for letter, word in _WORDS.items()}
@@ -121,6 +123,7 @@ def _sessmux(argv: Sequence[str]) -> int:
         ring_size=buffer_size(flags), orphan_timeout=orphan_timeout(flags),
         utmp="-w" not in flags, utmp_host=utmp_host(),
         log_path=flags.get("-o") if level >= 3 else None,
+        journal_size=journal_size(flags.get("-J")),
     )
     mode = "ro" if "-r" in flags else "rw"
     key = parse_key(flags["-e"]) if "-e" in flags else None

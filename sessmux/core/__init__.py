@@ -9,6 +9,8 @@ Modules (this file imports none of them: importing the package costs nothing):
   bells, prompt marks and notifications in a session's output (pure)
 * :mod:`~sessmux.core.happened` -- a session's events and state, in words (pure)
 * :mod:`~sessmux.core.hostlist` -- the hosts file; ``sesslist --json`` written and checked (pure)
+* :mod:`~sessmux.core.journal_format` --
+  the journal's records, plain lines and asciicast timing made of them (pure)
 * :mod:`~sessmux.core.jsonframe` -- JSON for frame bodies without the json package (pure)
 * :mod:`~sessmux.core.names` -- session names: validation, auto-assignment, safe display (pure)
 * :mod:`~sessmux.core.render` -- repaints a real terminal from a screen model (pure)

@@ -171,7 +171,8 @@ def go() -> Message:
 
 def attach(mode: str, force: bool, tty: bool, rows: int, cols: int, remote: str,
            detach_key: int | None = None, hold: bool = True,
-           resume: Mapping[str, Any] | None = None, notify: str | None = None) -> Message:
+           resume: Mapping[str, Any] | None = None, notify: str | None = None,
+           history: int | None = None) -> Message:
     """Signaller, sessview: pass stdin and stdout (SCM_RIGHTS) and become a connection.
 
     Answered by :func:`attached`, or ``error`` (ELSEWHERE) when another
@@ -182,11 +183,15 @@ def attach(mode: str, force: bool, tty: bool, rows: int, cols: int, remote: str,
     ``recv`` bytes it has (the frames of :mod:`sessmux.core.resume_protocol`
     follow on the data connection).  ``notify``: "9" or "777", the OSC that
     tells this terminal when the session needs its user (opt-in).
+    ``history``: lines of the journal a fresh terminal asks for in its
+    scrollback, before the repaint (opt-in).
     """
     msg: Message = {"t": "attach", "mode": mode, "force": force, "hold": hold, "tty": tty,
                     "rows": rows, "cols": cols, "remote": remote, "detach_key": detach_key}
     if notify is not None:
         msg["notify"] = notify
+    if history is not None:
+        msg["history"] = history
     if resume is not None:
         msg.update(framed=True, token=resume.get("token"), hold_for=resume.get("hold_for"),
                    rows=resume.get("rows", 0), cols=resume.get("cols", 0))
@@ -312,6 +317,7 @@ REQUESTS: dict[str, dict[str, Callable[[object], bool]]] = {
         "detach_key": _optional(_integer(0, 255)),
         "hold_for": _optional(_seconds),  # how long a resuming client's output may hold
         "notify": _optional(lambda value: value in ("9", "777")),  # OSC 9 or 777
+        "history": _optional(_integer(0, 1 << 20)),  # lines of the journal for a fresh terminal
     },
 }
 

@@ -9,11 +9,22 @@ they were read, so appending costs no copy; memory stays within
 >>> r.append(b"hello "); r.append(b"world")
 >>> r.end, r.start, r.since(6), r.since(0)
 (11, 3, b'world', None)
+
+The ring is the hot cache of the session's journal (its tail): given
+``older``, a reader of output that has left the ring reads it there.
+
+>>> r.older = lambda offset, limit: b"hello world"[offset : offset + limit]
+>>> r.read(0, 100), r.read(6, 100)
+(b'hel', b'world')
 """
 
 from __future__ import annotations
 
 from collections import deque
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 class Ring:
@@ -24,6 +35,8 @@ class Ring:
         self._chunks: deque[bytes] = deque()
         self._size = 0
         self.end = 0  # offset just past the newest byte
+        # Where output that left the ring may still be read (the journal): (offset, limit).
+        self.older: Callable[[int, int], bytes | None] | None = None
 
     @property
     def start(self) -> int:
@@ -75,6 +88,12 @@ class Ring:
             if len(out) >= want:
                 break
         return bytes(out[:want])
+
+    def read(self, offset: int, limit: int) -> bytes | None:
+        """As :meth:`since`, but what left the ring is read from ``older`` (up to the ring)."""
+        if offset < self.start and self.older is not None:
+            return self.older(offset, min(limit, self.start - offset)) or None
+        return self.since(offset, limit)
 
     def tail(self) -> bytes:
         """Everything still held."""

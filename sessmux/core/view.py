@@ -103,6 +103,7 @@ class View:
         self.log = log or (lambda text: None)
         self.clock = clock
         self.fed = 0  # ring offset the model has consumed up to
+        self.origin = 0  # where the model last began (blank) or skipped to: no lines from before
         self.lines: deque[tuple[int, bytes]] = deque(maxlen=SCROLLBACK_LINES)
         self._quiet = False  # the output being fed now was answered by a terminal
         self.model = self._new_model(rows, cols)
@@ -130,7 +131,7 @@ class View:
         """Feed at most ``budget`` bytes for about ``seconds`` (the master calls this when idle)."""
         if self.fed < max(ring.start, ring.end - FEED_LIMIT):
             # Gone from the ring, or too far back to be worth pyte's time: skip ahead.
-            self.fed = max(ring.start, ring.end - FEED_LIMIT)
+            self.fed = self.origin = max(ring.start, ring.end - FEED_LIMIT)
         data = ring.since(self.fed, budget)
         if not data:
             return
@@ -184,13 +185,13 @@ class View:
         if self.behind(ring) > TAIL:
             skipped = ring.end - TAIL - self.fed
             self.log(f"screen model too slow for this output; skipping {skipped} bytes")
-            self.fed = ring.end - TAIL
+            self.fed = self.origin = ring.end - TAIL
             self.model.reset_parser()
         deadline = self.clock() + TAIL_TIME
         while self.behind(ring) > 0 and self.clock() < deadline:
             self.step(ring, TAIL, deadline - self.clock())
         if self.behind(ring) > LAST:
-            self.fed = ring.end - LAST
+            self.fed = self.origin = ring.end - LAST
             self.model.reset_parser()
         while self.behind(ring) > 0:  # the last screenful, however long it takes: LAST is small
             self.step(ring, LAST, float("inf"))
@@ -218,15 +219,32 @@ class View:
         self.catch_up(ring)
         return reset_sequence(self.model.screen)
 
-    def repaint(self, ring: Ring, since: int | None) -> bytes:
+    def rows(self) -> list[bytes]:
+        """The screen's lines as they would scroll off: what a leaving terminal showed."""
+        from sessmux.core.render import render_line
+
+        screen = self.model.screen
+        return [render_line(screen.buffer[y], self.model.cols) for y in range(screen.lines)]
+
+    def repaint(self, ring: Ring, since: int | None, older: list[bytes] | None = None,
+                shown: list[bytes] | None = None) -> bytes:
         """What a terminal gets on attach: missed lines into its scrollback, then the screen.
 
         ``since`` is the output offset this terminal had seen (None: it saw
         nothing, so no lines are owed).  When lines are owed, whatever the
-        terminal showed goes into its scrollback ahead of them.
+        terminal showed goes into its scrollback ahead of them.  ``older``
+        lines (a fresh terminal's history) go into the scrollback first.
+        ``shown``: the screen's lines when this terminal left; the first
+        lines to scroll off since then, if they are those, it still shows.
         """
         self.catch_up(ring)
         missed = [] if since is None else [line for offset, line in self.lines if offset > since]
+        skip = 0
+        for was, line in zip(shown or (), missed, strict=False):
+            if was != line:
+                break
+            skip += 1
+        missed = (older or []) + missed[skip:]
         if not missed:
             return self.screen()
         # From the bottom line, each CRLF pushes the top line into the

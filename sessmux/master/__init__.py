@@ -13,6 +13,7 @@ Modules (this file imports none of them: importing the package costs nothing):
 * :mod:`~sessmux.master.events` -- what happened in the session, whether it waits (I/O: /proc)
 * :mod:`~sessmux.master.finish` -- how a session ends: last words, records, a lost socket (I/O)
 * :mod:`~sessmux.master.ending` -- a connection detached or dropped (I/O)
+* :mod:`~sessmux.master.journal` -- the journal writer: every chunk of output on disk (I/O)
 * :mod:`~sessmux.master.connection` -- one client of a master: its socket and data fds (I/O)
 * :mod:`~sessmux.master.spawn` -- starting a session, on the tool's side (I/O)
 * :mod:`~sessmux.master.forkrequest` -- asking a fork server for a master, and its wire (I/O)

@@ -36,6 +36,8 @@ class Conn:
         self.out_fd = -1
         self.input_eof = False
         self.offset = 0  # next output offset this connection gets
+        self.deep = False  # output that left the ring comes from the journal (pipes, resume)
+        self.terminal = -1  # its terminal's device number (-1: not a terminal)
         self.blob = bytearray()  # bytes due before the ring's (a repaint)
         self.progress = time.monotonic()  # last time it took output, or had none due
         self.remote = ""
@@ -65,7 +67,7 @@ class Conn:
         while True:
             if self.framed and not self.blob:
                 # Output goes in data frames that carry their offsets.
-                chunk = ring.since(self.offset, FRAME_DATA)
+                chunk = (ring.read if self.deep else ring.since)(self.offset, FRAME_DATA)
                 if chunk is None:
                     return "behind"
                 if chunk:
@@ -74,7 +76,7 @@ class Conn:
             if self.blob:
                 data: bytes | bytearray = self.blob
             else:
-                got = ring.since(self.offset, WRITE_LIMIT)
+                got = (ring.read if self.deep else ring.since)(self.offset, WRITE_LIMIT)
                 if got is None:
                     return "behind"
                 data = got

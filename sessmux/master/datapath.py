@@ -43,6 +43,8 @@ def read_output(master: Master) -> None:
     master.activity = time.time()
     master.ring.append(data)
     master.events.output(data)
+    if master.journal is not None:
+        master.journal.output(master.ring.end - len(data), master.activity, data)
     if master.rw is not None and master.rw.tty:
         master.answered.add(master.ring.end - len(data), master.ring.end)  # it answers queries
     if master._view is None and b"\x1b[" in data and (master.rw is None or not master.rw.tty):
@@ -77,13 +79,50 @@ def deliver(master: Master, conn: Conn) -> None:
         ending.detach(master, conn, notify="disconnected")
 
 
-def repaint(master: Master, conn: Conn, since: int | None) -> bytes:
+def repaint(master: Master, conn: Conn, since: int | None,
+            older: list[bytes] | None = None, shown: list[bytes] | None = None) -> bytes:
     if not master.screen_model:
         return b""
     if conn.tty:
-        return master.view.repaint(master.ring, since)
+        return master.view.repaint(master.ring, since, older, shown)
     master.view.catch_up(master.ring)
     return master.view.screen()
+
+
+HISTORY_BYTES = 1 << 20  # a fresh terminal's history is looked for this far back at most
+
+
+def history(master: Master, count: int) -> list[bytes]:
+    """The last ``count`` lines that left the screen, for a fresh terminal's scrollback.
+
+    The screen model's scrolled lines first; where it began after older
+    output (it starts blank, or skips ahead), the lines before that come
+    from the journal as plain text -- each line once, none from the screen.
+    """
+    if not master.screen_model or count <= 0:
+        return []
+    view = master.view
+    view.catch_up(master.ring)
+    lines = [line for offset, line in view.lines if offset > view.origin][-count:]
+    full = view.lines.maxlen is not None and len(view.lines) >= view.lines.maxlen
+    if len(lines) >= count or full or view.origin <= 0:
+        return lines
+    from sessmux.core.journal_format import PlainText
+
+    kept = master.journal.start() if master.journal is not None else None
+    floor = master.ring.start if kept is None else min(kept, master.ring.start)
+    start = max(floor, view.origin - HISTORY_BYTES)
+    data = bytearray()
+    while start + len(data) < view.origin:
+        got = master.ring.read(start + len(data), view.origin - start - len(data))
+        if not got:
+            return lines
+        data += got
+    text = PlainText()
+    older = text.feed(bytes(data)) + text.end()
+    if start > 0:
+        older = older[1:]  # it began in the middle of a line
+    return older[-(count - len(lines)) :] + lines
 
 
 def bottom_line(master: Master) -> bytes:

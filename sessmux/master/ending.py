@@ -65,6 +65,11 @@ def detach(master: Master, conn: Conn, notify: str | None) -> None:
         master.answered.cut(conn.offset)  # the rest never reached it: the model answers
         if conn.tty:
             master.tty_seen = master.sent
+            master.seen_by.pop(conn.terminal, None)  # the newest last: the oldest go first
+            view = master._view
+            master.seen_by[conn.terminal] = (master.sent, view.rows() if view else [])
+            if len(master.seen_by) > 64:
+                del master.seen_by[next(iter(master.seen_by))]
         master.rw = None
         master.reco = None  # pty 4.0: a disconnect clears the reconnect target
         master.disconnected_at = time.time()

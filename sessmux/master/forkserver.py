@@ -177,6 +177,7 @@ def _preload() -> None:
     """Import what every master uses, then keep the collector off those pages."""
     import gc
 
+    import sessmux.master.journal  # noqa: F401 - every master keeps a journal by default
     import sessmux.master.loop  # noqa: F401 - imported to be shared
     import sessmux.master.newmaster  # noqa: F401 - and the code a request runs is the server's own
     import sessmux.system.utmp

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     import signal
 
     from sessmux.master.connection import Conn
+    from sessmux.master.journal import Writer
     from sessmux.system import utmp
 else:  # the signal module's enums cost every command milliseconds (see sessmux.system.unix)
     import _signal as signal
@@ -106,6 +107,9 @@ class Master:
         self.rw: Conn | None = None
         self.sent = 0  # output offset the last read-write connection had received
         self.tty_seen: int | None = None  # ... and the last terminal among them
+        # ... and each terminal (by device) with the lines it showed, for its return.
+        self.seen_by: dict[int, tuple[int, list[bytes]]] = {}
+        self.journal: Writer | None = None  # every byte on disk (sessmux.master.journal)
         self.input_offset = 0  # bytes of input the program has been given
         self.tokens: dict[str, int] = {}  # input received from each resuming client
         self.hold = Hold(ring_size)  # output kept, and the program held, for a resuming client
@@ -144,7 +148,9 @@ class Master:
         self.logfile.write(text)
 
     def record_event(self, kind: str, fields: dict[str, object]) -> None:
-        """Every event of :mod:`sessmux.master.events`, as it happens: the journal's hook."""
+        """Every event of :mod:`sessmux.master.events`, as it happens, into the journal."""
+        if self.journal is not None:
+            self.journal.event(kind, fields, self.ring.end, time.time())
 
     def rest_listener(self, why: str) -> None:
         """Stop accepting for a moment: the master is out of descriptors."""
@@ -165,7 +171,7 @@ class Master:
             rows, cols = get_winsize(self.pty_fd) or (24, 80)
             self._view = View(min(rows, VIEW_MAX) or 24, min(cols, VIEW_MAX) or 80,
                               self.answer, self.answered, self.log)
-            self._view.fed = self.ring.start
+            self._view.fed = self._view.origin = self.ring.start
         return self._view
 
     def run(self) -> None:

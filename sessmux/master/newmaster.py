@@ -42,7 +42,9 @@ class Options:
         utmp: bool = True,  # write a login record (atsr -w turns it off)
         utmp_host: str = "",
         log_path: str | None = None,  # the master's diagnostics (atsr -o)
+        journal_size: int = 64 << 20,  # every byte on disk, this much at most (-J; 0: off)
     ) -> None:
+        self.journal_size = journal_size
         self.ring_size = ring_size
         self.orphan_timeout = orphan_timeout
         self.utmp = utmp
@@ -197,6 +199,10 @@ def run_master(report_fd: int, plan: Plan) -> None:
         os.dup2(devnull, fd)
     os.close(devnull)
     os.chdir("/")
+    from sessmux.master import journal
+
+    writer, no_journal = journal.prepare(directory, name, options.journal_size,
+                                         env.get("SESSMUX_JOURNAL_KEEP", ""))
     report(report_fd, f"ok {name} {os.getpid()} {note}")
     # Imported only here, in the master: the client that forked us never pays for it.
     from sessmux.master import finish
@@ -204,6 +210,7 @@ def run_master(report_fd: int, plan: Plan) -> None:
 
     master = Master(name, directory, listener, master_fd, pid, gate_w, options.ring_size, log_fd)
     master.orphan_timeout = options.orphan_timeout
+    journal.adopt(master, writer, no_journal)
     master.utmp = record
     try:
         master.run()

@@ -68,6 +68,7 @@ def status(master: Master) -> control_protocol.Message:
         exited=master.status,
         remote=rw.remote if rw else "",
         buffer=master.replay,
+        journal=master.journal.bound if master.journal is not None and master.journal.on else 0,
         **_happenings(master),
     )
 
@@ -240,10 +241,16 @@ def _initial_output(
     """Set what ``conn`` gets first (DESIGN §4); return what the reply says of it."""
     ring = master.ring
     floor = max(ring.start, ring.end - master.replay)  # what a reconnect may replay
+    kept = master.journal.start() if master.journal is not None else None
+    if kept is not None and master.replay > 0:
+        floor = min(floor, kept)  # the journal has the rest (the ring is its tail)
+    conn.deep = conn.framed or not conn.tty
+    conn.terminal = _terminal(conn.out_fd) if conn.tty and not conn.framed else -1
     resume = msg.get("offset")
     if resume is not None:
         if floor <= resume <= ring.end:
             conn.offset = resume  # exactly the bytes after it
+            conn.deep = True
             return {"resumed": True, "offset": resume}
         conn.offset = ring.end
         conn.blob = bytearray(datapath.repaint(master, conn, since=None))
@@ -251,8 +258,13 @@ def _initial_output(
     if conn.tty and ring.end == 0:
         conn.offset = 0  # a new session: nothing to repaint, the terminal goes on as it is
     elif conn.tty:
-        since = master.tty_seen if conn.writer else None
-        conn.blob = bytearray(datapath.repaint(master, conn, since=since))
+        since, older, shown = (master.tty_seen if conn.writer else None), None, None
+        if conn.terminal in master.seen_by:
+            since, shown = master.seen_by[conn.terminal]  # this terminal is back: what it missed
+        elif msg.get("history"):
+            # A terminal new to the session asks for history it never saw.
+            since, older = None, datapath.history(master, msg["history"])
+        conn.blob = bytearray(datapath.repaint(master, conn, since, older, shown))
         conn.offset = ring.end
     elif conn.writer:
         # A pipe or file: the raw bytes the last connection had not received.
@@ -260,3 +272,12 @@ def _initial_output(
     else:
         conn.offset = ring.end
     return {"offset": conn.offset}
+
+
+def _terminal(fd: int) -> int:
+    """The terminal device ``fd`` writes to (its number), -1 if none."""
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return -1
+    return st.st_rdev if (st.st_mode & 0o170000) == 0o020000 else -1

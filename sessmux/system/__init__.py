@@ -2,6 +2,8 @@
 
 Modules (this file imports none of them: importing the package costs nothing):
 
+* :mod:`~sessmux.system.journal` --
+  a session's journal directory, reading it by offset (I/O)
 * :mod:`~sessmux.system.paths` -- the per-user session directory (I/O; candidate pure)
 * :mod:`~sessmux.system.procstate` --
   whether a pty's foreground group waits to read it, from /proc (I/O)

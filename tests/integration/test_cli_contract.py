@@ -26,7 +26,8 @@ from users import as_user, ensure_user, kill_user_processes, python_for, world_c
 from sessmux import __version__
 
 COMMANDS = ["disconnect", "reconnect", "rezumable", "rezume", "sess", "sesskill", "sesslist",
-            "sessmenu", "sessmux", "sessname", "sessview", "sesswait", "sesswhere", "sesswho"]
+            "sesslog", "sessmenu", "sessmux", "sessname", "sessview", "sesswait", "sesswhere",
+            "sesswho"]
 LISTINGS = [["sesslist"], ["sessmux", "-l"], ["sesswho"], ["sesswhere"]]
 USER = "sessmux-fresh"  # a user of this file's own: other files' cleanups never touch it
 

@@ -19,7 +19,7 @@ from terminal import ROOT, Terminal, kill_sessions, wait_until
 from users import as_user, ensure_user, kill_user_processes
 
 COMMANDS = ("sess", "disconnect", "reconnect", "sessname", "sesslist", "sesskill", "sessmux",
-            "rezume", "sessmenu", "sesswho", "sesswhere", "sessview", "rezumable")
+            "rezume", "sessmenu", "sesswho", "sesswhere", "sessview", "rezumable", "sesslog")
 
 
 SOURCES = ("install.sh", "pyproject.toml", "README.md", "sessmux", "bin", "man")

@@ -535,9 +535,9 @@ def test_a_half_dead_old_client_is_taken_over_at_once(remote: Remote) -> None:
 def test_the_hold_ends_and_then_output_is_skipped_and_said(remote: Remote) -> None:
     term = remote.terminal()
     # --manual: the outage lasts until Enter, however fast the network comes back.
-    # A 4 KB buffer and a hold of 2 s: the program waits 2 s for us, then runs on.
+    # A 4 KB buffer, no journal and a hold of 2 s: the program waits 2 s for us, then runs on.
     term.line(remote.rezume("--manual", remote.host, "bash", "--norc", "--noprofile",
-                            sessmux=("-b", "4k", "-H", "2")))
+                            sessmux=("-b", "4k", "-H", "2", "-J", "0")))
     wait_resynced(remote, term, "small-buffer")
     done = remote.top / "home" / "done"
     term.line(f"sleep 1; seq 1 50000; echo last-$((7*7)); touch {done}")
