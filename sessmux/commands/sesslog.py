@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     Record = tuple[int, int, float, bytes]
 
 USAGE = ("usage: sesslog [-s name] [-p] [--since TIME|OFFSET] [--tail N] [--follow] "
-         "[--grep PATTERN] [--asciicast [--idle-limit SECONDS]] [--rm]")
+         "[--grep PATTERN] [--events] [--asciicast [--idle-limit SECONDS]] [--rm]")
 HELP = USAGE + """
 
 Print everything session NAME (default: $PTY) wrote, kept in its journal,
@@ -37,6 +37,9 @@ even after its master has ended or died.
   --tail N              only the last N lines
   -f, --follow          go on printing new output until the session ends
   --grep PATTERN        plain lines matching the regular expression, with their time
+  --events              what happened instead of the output, with its time: the
+                        program's end, finished commands, bells, notifications,
+                        waiting for input
   --asciicast           an asciicast v2 recording with the output's real timing
   --idle-limit SECONDS  with --asciicast: pauses longer than this are shortened
   --rm                  remove the journal of an ended session
@@ -44,8 +47,8 @@ even after its master has ended or died.
 Exit status: 0; 1 usage; 2 no journal, a running session (--rm), or an
 unsafe journal directory; 12 out of resources.  See sesslog(1).
 """
-LONGS = ["plain", "since=", "tail=", "follow", "grep=", "asciicast", "idle-limit=", "rm",
-         "help", "version"]
+LONGS = ["plain", "since=", "tail=", "follow", "grep=", "events", "asciicast", "idle-limit=",
+         "rm", "help", "version"]
 FOLLOW_POLL = 0.2  # seconds between looks at a followed journal
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 TAIL_KEEP = 8 << 20  # --tail keeps about this much raw output while it reads
@@ -127,6 +130,8 @@ def _sesslog(argv: Sequence[str]) -> int:
     try:
         if "--asciicast" in flags:
             _asciicast(records, out, idle)
+        elif "--events" in flags:
+            _events(records, out)
         elif pattern is not None:
             for when, line in _lines(records, tail, "--follow" in flags):
                 text = line.decode("utf-8", "replace")
@@ -293,3 +298,25 @@ def _asciicast(records: Iterator[Record], out: BinaryIO, idle: float | None) -> 
     if timeline is None:
         write(json.dumps(fmt.asciicast_header(size[1], size[0], time.time(), idle)).encode()
               + b"\n")
+
+
+def _events(records: Iterator[Record], out: BinaryIO) -> None:
+    """``--events``: each event record as ``DATE TIME kind field=value ...``, made visible."""
+    import json
+
+    from sessmux.core.names import visible
+
+    for kind, _, when, data in records:
+        if kind != fmt.EVENT:
+            continue
+        try:
+            event = json.loads(data)
+        except ValueError:
+            continue
+        if not isinstance(event, dict):
+            continue
+        what = " ".join([visible(str(event.get("kind", "?")))] + [
+            f"{visible(str(k))}={visible(str(v))}" for k, v in event.items() if k != "kind"])
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+        out.write(f"{stamp} {what}\n".encode())
+        out.flush()

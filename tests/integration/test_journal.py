@@ -146,6 +146,19 @@ def test_grep_finds_lines_with_their_time(env: dict[str, str], sessdir: Path) ->
     assert time.strptime(f"{day} {clock}", "%Y-%m-%d %H:%M:%S")
 
 
+def test_events_are_in_the_journal_and_sesslog_shows_them(
+        env: dict[str, str], sessdir: Path) -> None:
+    # A bell, a notification, then (once they are read) the program's end.
+    start(env, "told", "printf 'work\\a'; printf '\\033]9;built ok\\a'; sleep 1; exit 3")
+    wanted = [b" bell\n", b" notify text=built ok\n", b" exit status=3 "]
+    wait_until(lambda: all(w in sesslog(env, "-s", "told", "--events", check=False)
+                           for w in wanted), what="the events in the journal")
+    lines = sesslog(env, "-s", "told", "--events").decode().splitlines()
+    kinds = [line.split(" ", 3)[2] for line in lines]
+    assert kinds.index("bell") < kinds.index("notify") < kinds.index("exit")
+    assert sesslog(env, "-s", "told", "-p") == b"work\n"  # the output itself: no event in it
+
+
 @pytest.fixture
 def asciinema() -> str:
     """The real asciinema (2.x, from PyPI: the test extra), next to our Python."""
