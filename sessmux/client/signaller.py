@@ -15,7 +15,6 @@ leaving all steer the one terminal and connection.
 from __future__ import annotations
 
 import os
-import select
 import time
 
 from sessmux.client import channel as client
@@ -30,6 +29,7 @@ from sessmux.core.errors import (
     by_signal,
 )
 from sessmux.system import signals, unix
+from sessmux.system.ready import ready as fds_ready
 from sessmux.system.ttyio import MODES_OFF, TerminalGuard, get_winsize, write_within
 
 TYPE_CHECKING = False
@@ -225,7 +225,7 @@ class Signaller:
                     self.say("info", f"session {channel.name} was taken over by another connection",
                              always=self.tell_takeover)
                     return 0
-            ready, _, _ = select.select([channel.fileno(), sigs.fd], [], [])
+            ready, _ = fds_ready([channel.fileno(), sigs.fd])
             if sigs.fd in ready and signal.SIGWINCH in sigs.drain():
                 self.send_size(channel, force=False)
             if channel.fileno() in ready and not channel.fill():
@@ -250,7 +250,7 @@ class Signaller:
             return
         deadline = time.monotonic() + LET_GO
         while (left := deadline - time.monotonic()) > 0:
-            if not select.select([channel.fileno()], [], [], left)[0]:
+            if not fds_ready([channel.fileno()], [], left)[0]:
                 return
             try:
                 if not channel.sock.recv(65536):

@@ -11,12 +11,12 @@ program a hang-up if it still runs, and the registry and utmp their end.
 from __future__ import annotations
 
 import os
-import select
 import time
 
 from sessmux.core import control_protocol, resume_protocol
 from sessmux.master import datapath, ending
 from sessmux.system import unix
+from sessmux.system.ready import ready
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def flush_blocking(conn: Conn, limit: float = 1.0) -> None:
             n = conn.sock.send(conn.control)
             del conn.control[:n]
         except BlockingIOError:
-            select.select([], [conn.sock], [], max(0.0, deadline - time.monotonic()))
+            ready([], [conn.sock.fileno()], max(0.0, deadline - time.monotonic()))
         except OSError:
             break
 

@@ -12,9 +12,9 @@ a full-screen program, the bottom line the host repaints.
 from __future__ import annotations
 
 import os
-import select
 
 from sessmux.remote import outage
+from sessmux.system.ready import ready
 from sessmux.system.ttyio import get_winsize
 
 
@@ -33,7 +33,7 @@ class Display:
             try:
                 n = os.write(self.stdout, view)
             except BlockingIOError:
-                select.select([], [self.stdout], [])
+                ready([], [self.stdout])
                 continue
             view = view[n:]
 

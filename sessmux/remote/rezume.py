@@ -25,7 +25,6 @@ what was acknowledged, and apart they would pass all of it back and forth.
 from __future__ import annotations
 
 import os
-import select
 import signal
 import time
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from sessmux.remote import escapes, outage
 from sessmux.remote.display import Display
 from sessmux.remote.link import Link
 from sessmux.system import signals
+from sessmux.system.ready import ready as fds_ready
 from sessmux.system.ttyio import TerminalGuard, get_winsize
 
 HANGUPS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)  # they end rezume
@@ -285,7 +285,7 @@ class Client:
         # without this the status line was redrawn in a busy loop.
         timeout = 1.0 if self.s.manual else max(0.0, min(1.0, until - time.monotonic()))
         assert self.sigs is not None
-        ready, _, _ = select.select([self.stdin, self.sigs.fd], [], [], timeout)
+        ready, _ = fds_ready([self.stdin, self.sigs.fd], [], timeout)
         if self.sigs.fd in ready:
             self.sigs.drain()  # the size is sent when contact returns
         if self.stdin in ready:
@@ -324,7 +324,7 @@ class Client:
             watch = [link.rfd, link.efd, self.sigs.fd, self.stdin]
             wait = max(0.0, min(next_ping, link.contact + dead_after) - now)
             writers = [link.wfd] if link.out else []
-            ready, writable, _ = select.select(watch, writers, [], min(wait, 1.0))
+            ready, writable = fds_ready(watch, writers, min(wait, 1.0))
             if writable:
                 link.flush()
             if (self.sigs.fd in ready and signal.SIGWINCH in self.sigs.drain()

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import fcntl
 import os
-import select
 import struct
 import termios
 import time
+
+from sessmux.system.ready import ready
 
 _WINSZ = struct.Struct("HHHH")
 
@@ -155,7 +156,7 @@ def write_within(fd: int, data: bytes, limit: float) -> None:
                 data = data[os.write(out, data):]
             except BlockingIOError:
                 left = deadline - time.monotonic()
-                if left <= 0 or not select.select([], [out], [], left)[1]:
+                if left <= 0 or not ready([], [out], left)[1]:
                     return
     except OSError:
         return

@@ -352,7 +352,7 @@ def test_the_tools_and_the_master_start_lean(module: str) -> None:
     "sessmux.core.render", "sessmux.core.resume_protocol", "sessmux.core.ring",
     "sessmux.core.screen", "sessmux.system.settings", "sessmux.system.signals",
     "sessmux.system.unix", "sessmux.core.vtparse", "sessmux.core.vtcodes", "sessmux.master.hold",
-    "sessmux.remote.escapes"
+    "sessmux.remote.escapes", "sessmux.system.ready"
 ])
 def test_module_header_examples(name: str) -> None:
     import doctest
@@ -420,3 +420,29 @@ def test_a_command_leaves_with_its_code_and_all_it_had_to_say(after: str, said: 
     done = subprocess.run([sys.executable, "-S", "-c", code, repo], capture_output=True,
                           text=True, timeout=60)
     assert (done.returncode, done.stdout.strip(), done.stderr) == (3, said, "")
+
+
+def test_ready_waits_on_descriptors_past_selects_ceiling() -> None:
+    import resource
+
+    from sessmux.system.ready import ready
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2048:
+        pytest.skip("the descriptor limit is under 2048")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (2048, hard))
+    r, w = os.pipe()
+    high = os.dup2(r, 1500)  # select() refuses this one
+    try:
+        assert ready([high], [], 0) == ([], [])
+        os.write(w, b"x")
+        assert ready([high], [w], 1) == ([high], [w])
+        os.close(w)
+        w = -1
+        os.read(high, 1)
+        assert ready([high], [], 1) == ([high], [])  # the end of the pipe is ready too
+    finally:
+        for fd in (r, high, w):
+            if fd >= 0:
+                os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
