@@ -37,8 +37,10 @@ of its connection; pick it up again with `sess reconnect NAME`.
             0: none); see sesslog(1)
 
 Exit status: the program's (128+N if killed by signal N); 1 usage,
-8 session directory problem, 11 communications trouble, 16 already
-connected somewhere else, 17 no such session.  See sess(1).
+8 session directory problem, 10 cannot fork or make a pty, 11
+communications trouble, 12 out of descriptors, memory or disk space,
+16 already connected somewhere else, 17 no such session, 126 the program
+cannot be run, 127 no such program.  See sess(1).
 """
 DEFAULT_BUFFER = 256 * 1024
 DEFAULT_JOURNAL = 64 << 20
