@@ -7,7 +7,9 @@ each (its processes, its long name) and asks which to reconnect to.  On a
 real terminal the question is asked with prompt-toolkit
 (:mod:`sessmux.commands.menu_prompt`); on a dumb terminal, a pipe or a raw network
 connection it reads a byte at a time and does its own echoing, as pty 4.0
-did (:class:`LineEditor`).  Lines end with CR LF, as pty 4.0's do.
+did (:class:`LineEditor`).  Lines end with CR LF, as pty 4.0's do.  It
+stays a little over 300 lines: the block of each session, the question and
+the byte-at-a-time editor are pty 4.0's one dialogue.
 """
 
 from __future__ import annotations
