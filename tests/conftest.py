@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 import pytest
 from terminal import Terminal, base_env, kill_by_home, kill_sessions
+from tmuxterm import TmuxTerminal
 
 MakeTerminal = Callable[..., Terminal]
 
@@ -56,3 +57,17 @@ def make_terminal(env: dict[str, str], home: Path) -> Iterator[MakeTerminal]:
 @pytest.fixture
 def term(make_terminal: MakeTerminal) -> Terminal:
     return make_terminal()
+
+
+@pytest.fixture
+def tmux_terminal(env: dict[str, str], tmp_path: Path) -> Iterator[Callable[[], TmuxTerminal]]:
+    """Terminals played by tmux (what the user sees, scrollback included), closed after."""
+    made: list[TmuxTerminal] = []
+
+    def make() -> TmuxTerminal:
+        made.append(TmuxTerminal(env, tmp_path, name=f"t{len(made)}"))
+        return made[-1]
+
+    yield make
+    for t in made:
+        t.close()

@@ -27,7 +27,7 @@ from sessmux.core.happened import attention
 from sessmux.sessview import control
 from sessmux.sessview.browser import HELP, PALETTE, Browser, Dialog, MinSize, overlay
 from sessmux.sessview.info import attention_first, describe
-from sessmux.sessview.poll import Poller, Snapshot
+from sessmux.sessview.poll import Snapshot, poller
 from sessmux.sessview.tiling import Tiling
 from sessmux.sessview.watch import Watch
 from sessmux.system import signals
@@ -54,7 +54,7 @@ class App:
         self.top = MinSize(self.browser)
         self.loop = urwid.MainLoop(self.top, PALETTE, screen=screen, handle_mouse=True,
                                    unhandled_input=self._key)
-        self.poller = Poller(directory, self.loop.watch_pipe(self._polled))
+        self.poller = poller(directory, self.loop.watch_pipe(self._polled))
         self.snapshots: dict[str, Snapshot] = {}
         self.sizes: dict[str, tuple[int, int]] = {}  # last size seen of each session
         self.preview: Watch | None = None

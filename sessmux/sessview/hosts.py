@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
 import time
 from typing import Any
 
@@ -26,7 +25,7 @@ from sessmux.core.names import visible
 from sessmux.remote import hosts as remote
 from sessmux.sessview.app import App
 from sessmux.sessview.info import describe, state
-from sessmux.sessview.poll import Snapshot
+from sessmux.sessview.poll import Rounds, Snapshot
 
 INTERVAL = 5.0  # seconds between rounds of asking the hosts
 TIMEOUT = 8.0  # seconds one host has to answer in a round
@@ -74,51 +73,18 @@ def rezume_argv(host: Host, name: str, env: dict[str, str] | os._Environ[str]) -
     return [*argv, "--id", name, "-a", "--", host.dest]
 
 
-class HostPoller:
-    """A daemon thread asking the hosts for their sessions every ``interval`` seconds."""
+def host_rounds(hosts: list[Host], wake_fd: int, interval: float = INTERVAL,
+                ) -> Rounds[list[remote.Answer]]:
+    """The hosts' sessions, asked every ``interval`` seconds (each host within TIMEOUT)."""
 
-    def __init__(self, hosts: list[Host], wake_fd: int, interval: float = INTERVAL) -> None:
-        self.hosts = hosts
-        self.wake_fd = wake_fd
-        self.interval = interval
-        self.lock = threading.Lock()
-        self.latest: list[remote.Answer] | None = None
-        self.asked = threading.Event()
-        self.stopping = False
-        self.thread = threading.Thread(target=self._run, name="sessview-hosts", daemon=True)
+    def failed(e: Exception) -> list[remote.Answer]:
+        answers = [remote.Answer(h) for h in hosts]
+        for a in answers:
+            a.error = f"cannot ask: {visible(str(e))}"
+        return answers
 
-    def start(self) -> None:
-        self.thread.start()
-
-    def now(self) -> None:
-        self.asked.set()
-
-    def stop(self) -> None:
-        self.stopping = True
-        self.asked.set()
-
-    def take(self) -> list[remote.Answer] | None:
-        with self.lock:
-            latest, self.latest = self.latest, None
-        return latest
-
-    def _run(self) -> None:
-        while not self.stopping:
-            started = time.monotonic()
-            try:
-                answers = remote.query(self.hosts, TIMEOUT)
-            except Exception as e:  # noqa: BLE001 -- a failed round is retried, never fatal
-                answers = [remote.Answer(h) for h in self.hosts]
-                for a in answers:
-                    a.error = f"cannot ask: {visible(str(e))}"
-            with self.lock:
-                self.latest = answers
-            try:
-                os.write(self.wake_fd, b"h")
-            except OSError:
-                return  # the view has gone
-            self.asked.wait(max(0.05, self.interval - (time.monotonic() - started)))
-            self.asked.clear()
+    return Rounds(lambda: remote.query(hosts, TIMEOUT), failed, wake_fd, b"h", interval,
+                  name="sessview-hosts")
 
 
 class HostsApp(App):
@@ -130,7 +96,7 @@ class HostsApp(App):
         self.hosts = hosts
         self.remote: dict[str, tuple[Host, Snapshot]] = {}
         self.notes: dict[str, str] = {h.dest: "asking..." for h in hosts}
-        self.host_poller = HostPoller(hosts, self.loop.watch_pipe(self._hosts_polled))
+        self.host_poller = host_rounds(hosts, self.loop.watch_pipe(self._hosts_polled))
 
     def run(self, tiles: list[str] | None = None) -> None:
         self.host_poller.start()

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from sessmux.client import channel
 from sessmux.sessview.info import foreground, session_size
@@ -19,6 +21,8 @@ from sessmux.sessview.info import foreground, session_size
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from sessmux.core.control_protocol import Message
+
+T = TypeVar("T")
 
 INTERVAL = 1.0  # seconds between rounds: "a few times a second" at most
 LIST_TIMEOUT = 0.5
@@ -46,32 +50,38 @@ def survey(directory: str) -> list[Snapshot]:
     return sorted(found, key=lambda s: s.name)
 
 
-class Poller:
-    """A daemon thread surveying ``directory`` every ``interval`` seconds."""
+class Rounds(Generic[T]):
+    """A daemon thread that calls ``ask`` every ``interval`` seconds and wakes the view.
 
-    def __init__(self, directory: str, wake_fd: int, interval: float = INTERVAL) -> None:
-        self.directory = directory
-        self.wake_fd = wake_fd
+    Each round's answer waits in :meth:`take`; a byte on ``wake_fd`` (``tag``)
+    tells the view's loop.  A round that fails is ``failed(error)`` instead:
+    retried next round, never fatal.
+    """
+
+    def __init__(self, ask: Callable[[], T], failed: Callable[[Exception], T], wake_fd: int,
+                 tag: bytes, interval: float = INTERVAL, name: str = "sessview-poll") -> None:
+        self.ask, self.failed = ask, failed
+        self.wake_fd, self.tag = wake_fd, tag
         self.interval = interval
         self.lock = threading.Lock()
-        self.latest: list[Snapshot] | None = None
+        self.latest: T | None = None
         self.asked = threading.Event()
         self.stopping = False
-        self.thread = threading.Thread(target=self._run, name="sessview-poll", daemon=True)
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> None:
         self.thread.start()
 
     def now(self) -> None:
-        """Survey again at once (after a kill, a new session, a rename)."""
+        """Ask again at once (after a kill, a new session, a rename)."""
         self.asked.set()
 
     def stop(self) -> None:
         self.stopping = True
         self.asked.set()
 
-    def take(self) -> list[Snapshot] | None:
-        """The newest survey not yet taken, or None."""
+    def take(self) -> T | None:
+        """The newest answer not yet taken, or None."""
         with self.lock:
             latest, self.latest = self.latest, None
         return latest
@@ -80,15 +90,19 @@ class Poller:
         while not self.stopping:
             started = time.monotonic()
             try:
-                snapshots = survey(self.directory)
-            except Exception:  # noqa: BLE001 -- a failed round is retried, never fatal
-                snapshots = []
+                answer = self.ask()
+            except Exception as e:  # noqa: BLE001 -- a failed round is retried, never fatal
+                answer = self.failed(e)
             with self.lock:
-                self.latest = snapshots
+                self.latest = answer
             try:
-                os.write(self.wake_fd, b"s")
+                os.write(self.wake_fd, self.tag)
             except OSError:
                 return  # the view has gone
-            wait = self.interval - (time.monotonic() - started)
-            self.asked.wait(max(0.05, wait))
+            self.asked.wait(max(0.05, self.interval - (time.monotonic() - started)))
             self.asked.clear()
+
+
+def poller(directory: str, wake_fd: int, interval: float = INTERVAL) -> Rounds[list[Snapshot]]:
+    """The local sessions, surveyed every ``interval`` seconds."""
+    return Rounds(lambda: survey(directory), lambda e: [], wake_fd, b"s", interval)

@@ -14,7 +14,7 @@ import shlex
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,19 +29,6 @@ RSS_LIMIT = 160 * 1024  # KiB: a master with pyte is ~30 MB; an unbounded model 
 ATTACK_BYTES = 12 << 20  # printed in all, so the model has work while we ask
 AFTER = "after the attack"
 USER = "sessmux-test"
-
-
-@pytest.fixture
-def tmux_terminal(env: dict[str, str], tmp_path: Path) -> Iterator[Callable[[], TmuxTerminal]]:
-    made: list[TmuxTerminal] = []
-
-    def make() -> TmuxTerminal:
-        made.append(TmuxTerminal(env, tmp_path, name=f"t{len(made)}"))
-        return made[-1]
-
-    yield make
-    for t in made:
-        t.close()
 
 
 def attack_program(tmp_path: Path, payload: bytes) -> list[str]:

@@ -10,7 +10,7 @@ A query made while no terminal is attached is answered by the model.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,19 +20,6 @@ from tmuxterm import TMUX, TmuxTerminal
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
 TMUX_DA = b"\x1b[?1;2c"  # tmux 3.3a's answer to ESC [ c
 MODEL_DA = b"\x1b[?62;22c"  # the screen model's
-
-
-@pytest.fixture
-def tmux_terminal(env: dict[str, str], tmp_path: Path) -> Iterator[Callable[[], TmuxTerminal]]:
-    made: list[TmuxTerminal] = []
-
-    def make() -> TmuxTerminal:
-        made.append(TmuxTerminal(env, tmp_path, name=f"t{len(made)}"))
-        return made[-1]
-
-    yield make
-    for t in made:
-        t.close()
 
 
 def keys_program(keys: Path, ask_first: bool) -> str:
