@@ -1,14 +1,18 @@
 """``sessview --hosts``: this host's sessions and other hosts', grouped by host.
 
-Does I/O.  A :class:`HostPoller` thread asks every host for its sessions
+Does I/O.  A background round (:func:`host_rounds`, a
+:class:`~sessmux.sessview.poll.Rounds`) asks every host for its sessions
 (:func:`sessmux.remote.hosts.query`: all at once, each within its timeout,
 over shared ssh connections) every :data:`INTERVAL` seconds and wakes the
 view through a pipe, as the local poller does.  :class:`HostsApp` is the
 browser with those sessions added under a title per host.  A remote
-session's preview is its state, refreshed with each round (not a live
-picture); Enter on it stops the view, runs ``rezume --id NAME -a HOST``
-in the foreground -- byte-exact, surviving drops -- and comes back to the
-view when rezume ends (``~.`` leaves it, the session going on).
+session's preview is a snapshot: the newest lines of its journal
+(:func:`sessmux.remote.snapshot.snapshot`) drawn through a screen model of our
+own, refreshed with each round (not a live picture; its state until the
+first snapshot comes, or where the host keeps no journal).  Enter on it
+stops the view, runs ``rezume --id NAME -a HOST`` in the foreground --
+byte-exact, surviving drops -- and comes back to the view when rezume ends
+(``~.`` leaves it, the session going on).
 """
 
 from __future__ import annotations
@@ -16,19 +20,24 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sessmux.core.errors import LEFT, NOT_FOUND
 from sessmux.core.happened import attention
 from sessmux.core.hostlist import Host
 from sessmux.core.names import visible
+from sessmux.core.screen import ScreenModel
 from sessmux.remote import hosts as remote
+from sessmux.remote.snapshot import snapshot
 from sessmux.sessview.app import App
 from sessmux.sessview.info import describe, state
 from sessmux.sessview.poll import Rounds, Snapshot
 
 INTERVAL = 5.0  # seconds between rounds of asking the hosts
 TIMEOUT = 8.0  # seconds one host has to answer in a round
+SNAPSHOT_TIMEOUT = 4.0  # seconds a host has to send the previewed session's newest lines
+PREVIEW_ROWS, PREVIEW_COLS = 24, 80  # the snapshot's screen
 _SHIFTED = ("created", "activity", "disconnected_at")
 _REZUME_WITH_ARG = frozenset("piJFlo")  # the ssh options rezume passes on
 _REZUME_FLAGS = frozenset("46ACv")
@@ -73,18 +82,29 @@ def rezume_argv(host: Host, name: str, env: dict[str, str] | os._Environ[str]) -
     return [*argv, "--id", name, "-a", "--", host.dest]
 
 
-def host_rounds(hosts: list[Host], wake_fd: int, interval: float = INTERVAL,
-                ) -> Rounds[list[remote.Answer]]:
-    """The hosts' sessions, asked every ``interval`` seconds (each host within TIMEOUT)."""
+Round = tuple[list[remote.Answer], tuple[str, bytes | None] | None]
 
-    def failed(e: Exception) -> list[remote.Answer]:
+
+def host_rounds(hosts: list[Host], wake_fd: int, previewed: Callable[[], tuple[Host, str] | None],
+                interval: float = INTERVAL) -> Rounds[Round]:
+    """The hosts' sessions, asked every ``interval`` seconds (each host within TIMEOUT),
+    and a snapshot of the remote session ``previewed()`` names, if any."""
+
+    def ask() -> Round:
+        answers = remote.query(hosts, TIMEOUT)
+        wanted = previewed()
+        if wanted is None:
+            return answers, None
+        host, name = wanted
+        return answers, (name, snapshot(host, name, PREVIEW_ROWS, SNAPSHOT_TIMEOUT))
+
+    def failed(e: Exception) -> Round:
         answers = [remote.Answer(h) for h in hosts]
         for a in answers:
             a.error = f"cannot ask: {visible(str(e))}"
-        return answers
+        return answers, None
 
-    return Rounds(lambda: remote.query(hosts, TIMEOUT), failed, wake_fd, b"h", interval,
-                  name="sessview-hosts")
+    return Rounds(ask, failed, wake_fd, b"h", interval, name="sessview-hosts")
 
 
 class HostsApp(App):
@@ -96,7 +116,10 @@ class HostsApp(App):
         self.hosts = hosts
         self.remote: dict[str, tuple[Host, Snapshot]] = {}
         self.notes: dict[str, str] = {h.dest: "asking..." for h in hosts}
-        self.host_poller = host_rounds(hosts, self.loop.watch_pipe(self._hosts_polled))
+        self.previewed: tuple[Host, str] | None = None  # the remote session in the preview
+        self.screens: dict[str, bytes] = {}  # the newest snapshot of each, by its key
+        self.host_poller = host_rounds(hosts, self.loop.watch_pipe(self._hosts_polled),
+                                       lambda: self.previewed)
 
     def run(self, tiles: list[str] | None = None) -> None:
         self.host_poller.start()
@@ -106,15 +129,19 @@ class HostsApp(App):
             self.host_poller.stop()
 
     def _hosts_polled(self, data: bytes) -> bool:
-        answers = self.host_poller.take()
-        if answers is None:
+        taken = self.host_poller.take()
+        if taken is None:
             return True
+        answers, shot = taken
         now = time.time()
         self.remote = {}
         for answer in answers:
             self.notes[answer.host.dest] = answer.error
             for snap in snapshots(answer, now):
                 self.remote[snap.name] = (answer.host, snap)
+                if shot is not None and shot[1] is not None and self.previewed == (
+                        answer.host, snap.status["name"]):
+                    self.screens[snap.name] = shot[1]
         self._show()
         current = self.browser.current
         if current in self.remote and self.tiling is None:
@@ -152,17 +179,31 @@ class HostsApp(App):
 
     def _watch(self, name: str | None) -> None:
         if name not in self.remote:
+            self.previewed = None
             super()._watch(name)
             return
         if self.preview is not None:
             self.preview.close()
             self.preview = None
         host, snap = self.remote[name]
+        wanted = (host, str(snap.status["name"]))
+        if self.previewed != wanted:
+            self.previewed = wanted
+            self.host_poller.now()  # its snapshot at once, not at the next round
         view = self.browser.preview
-        view.model = None
-        view.note = (f"{state(snap.status)} on {visible(host.dest)}; "
-                     "Enter attaches through rezume")
-        self.browser.preview_box.set_title(f"{name} (remote)")
+        shot = self.screens.get(name)
+        if shot is None:
+            view.model = None
+            view.note = (f"{state(snap.status)} on {visible(host.dest)}; "
+                         "Enter attaches through rezume")
+        else:
+            # The newest lines it wrote, through a screen model of our own: a
+            # snapshot, refreshed with each round, never the host's bytes raw.
+            model = ScreenModel(PREVIEW_ROWS, PREVIEW_COLS)
+            model.feed(shot)
+            view.model, view.note = model, ""
+        self.browser.preview_box.set_title(
+            f"{name} ({state(snap.status)}, remote; Enter attaches)")
         view.changed()
 
     def attach(self, name: str, force: bool = False) -> None:

@@ -187,7 +187,8 @@ def test_malformed_hostile_and_huge_listings_never_reach_the_terminal_raw(
 
 def test_sessview_shows_every_host_and_enter_attaches_through_rezume(
         fleet: Hosts, local: dict[str, str]) -> None:
-    fleet.start("c", "shell", program="sh -c 'echo remote-ready; exec sh'")
+    # What it prints is not in its command line (which the list shows).
+    fleet.start("c", "shell", program="sh -c 'echo remote-$((6*7)); exec sh'")
     term = Terminal(local, ["sessview", "-H", "a", "-H", "b", "-H", "c"], rows=30, cols=120)
     try:
         for alias in ("a", "b", "c"):
@@ -198,9 +199,11 @@ def test_sessview_shows_every_host_and_enter_attaches_through_rezume(
         for _ in range(20):
             term.send("\x1b[B")
         term.expect(r"c: shell")
+        # Its preview is a snapshot of what it wrote, from the host's journal.
+        term.expect("remote-42")
         term.mark()
         term.send("\r")
-        term.expect("remote-ready")
+        term.expect("remote-42")
         term.send("echo in-''the-host-$((6*7))\r")
         term.expect("in-the-host-42")
         term.send("\r~.")  # rezume's escape: leave, the session goes on
