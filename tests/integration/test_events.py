@@ -178,7 +178,8 @@ def test_an_ordinary_users_session_is_seen_waiting() -> None:
 def test_notification_reaches_the_attached_terminal_only_when_asked(
     make_terminal: MakeTerminal, env: dict[str, str]
 ) -> None:
-    work = "sh -c 'echo work-$((6*7)); sleep 6; echo done-working; read x'"
+    # 8 s: the master must see it work alone for 5 s (events.LONG), looking once a second.
+    work = "sh -c 'echo work-$((6*7)); sleep 8; echo done-working; read x'"
     asked, plain = make_terminal(), make_terminal()
     asked.line(f"SESSMUX_NOTIFY=9 sess {work}")
     plain.line(f"sess {work}")

@@ -794,8 +794,9 @@ def test_the_screen_the_session_is_on_is_followed() -> None:
 def test_notify_reaches_the_local_terminal(remote: Remote) -> None:
     """rezume --notify: a session waiting for input after working alone tells our terminal."""
     term = remote.terminal()
+    # 8 s: the master must see it work alone for 5 s (events.LONG), looking once a second.
     term.line(remote.rezume("--notify", "9", remote.host, "sh", "-c",
-                            "echo work-$((6*7)); sleep 6; echo done-working; read x"))
+                            "echo work-$((6*7)); sleep 8; echo done-working; read x"))
     term.expect("work-42", timeout=REZUME_DEADLINE)
     term.expect("done-working", timeout=REZUME_DEADLINE)
     term.expect(r"\x1b\]9;sessmux: session rz\w+ is waiting for input\x07",
