@@ -430,23 +430,13 @@ print(sum(ask({"t": "status"}, [null] * 4) == "status" for _ in range(200)))
 
 @pytest.mark.skipif(os.getuid() != 0, reason="creating a user needs root")
 def test_an_ordinary_users_master_against_their_own_buggy_client() -> None:
-    from users import as_user, ensure_user, kill_user_processes, python_for, world_copy
+    from users import as_user, ensure_user, user_world
 
     user = ensure_user("sessmux-test")
-    top = world_copy("sessmux-hostile-")
-    home = top / "home"
-    home.mkdir()
-    os.chown(home, user.pw_uid, user.pw_gid)
-    python = python_for(user, top)
-    if python is None:
-        shutil.rmtree(top, ignore_errors=True)
-        pytest.skip("no python the test user can run with sessmux's dependencies")
-    sessdir = home / "sessions"
-    env = {"PATH": f"{top / 'bin'}:/usr/bin:/bin", "HOME": str(home), "SESSMUX_PYTHON": python,
-           "SESSMUX_DIR": str(sessdir), "SESSMUX_REGISTRY": str(home / "registry"),
-           "LANG": "C.UTF-8", "TERM": "xterm", "PS1": "$ ", "INPUTRC": str(top / "inputrc")}
-    term = None
-    try:
+    with user_world(user, "sessmux-hostile-") as (top, python, base):
+        home = Path(base["HOME"])
+        sessdir = Path(base["SESSMUX_DIR"])
+        env = dict(base, TERM="xterm", PS1="$ ", INPUTRC=str(top / "inputrc"))
         subprocess.run(as_user(user, "sessmux", "-n", "-w", "mine", *PROGRAM), env=env,
                        check=True, timeout=60, stdin=subprocess.DEVNULL)
         pid = master_pid(sessdir, "mine")
@@ -462,13 +452,11 @@ def test_an_ordinary_users_master_against_their_own_buggy_client() -> None:
         assert proc_rss_kib(pid) - rss < GROWTH_KIB
         term = Terminal(env, argv=as_user(user, "bash", "--norc", "--noprofile", "-i"),
                         cwd=str(home), owner=(user.pw_uid, user.pw_gid))
-        term.expect(r"\$ ")
-        term.line("sess reconnect mine")
-        term.expect(SCREEN)
-        term.send("typed-after-attack\r")
-        term.expect(r"typed-after-attack\r?\n[\s\S]*typed-after-attack")
-    finally:
-        if term is not None:
+        try:
+            term.expect(r"\$ ")
+            term.line("sess reconnect mine")
+            term.expect(SCREEN)
+            term.send("typed-after-attack\r")
+            term.expect(r"typed-after-attack\r?\n[\s\S]*typed-after-attack")
+        finally:
             term.close()
-        kill_user_processes(user.pw_uid)
-        shutil.rmtree(top, ignore_errors=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -21,7 +20,7 @@ import pytest
 from hostile_output_support import ATTACKS, rss_kib, timed_status, wait_for_pane
 from terminal import Terminal, start_detached, wait_until
 from tmuxterm import TMUX, TmuxTerminal
-from users import as_user, ensure_user, kill_user_processes, python_for, world_copy
+from users import as_user, ensure_user, user_world
 
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
 ANSWER = 1.0  # seconds: the bound on a status request under attack
@@ -106,17 +105,11 @@ def test_attaching_in_the_middle_of_an_attack_is_answered(
 @pytest.mark.parametrize("attack", ["huge_param", "combining"])
 def test_an_ordinary_users_session_survives_hostile_output(attack: str) -> None:
     user = ensure_user(USER)
-    top = world_copy("sessmux-hostile-")
-    try:
-        home = top / "home"
-        home.mkdir()
-        os.chown(home, user.pw_uid, user.pw_gid)
-        python = python_for(user, top)
-        if python is None:
-            pytest.skip("no python the test user can run with sessmux's dependencies")
-        env = {"PATH": f"{top / 'bin'}:/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home),
-               "SESSMUX_PYTHON": python, "TERM": "xterm", "LANG": "C.UTF-8", "PS1": "$ ",
-               "USER": USER, "INPUTRC": str(top / "inputrc")}
+    with user_world(user, "sessmux-hostile-") as (top, _, base):
+        home = Path(base["HOME"])
+        # The session directory is the default one, under TMPDIR, as a user's would be.
+        env = {k: v for k, v in base.items() if k != "SESSMUX_DIR"}
+        env.update(TMPDIR=str(home), TERM="xterm", PS1="$ ", INPUTRC=str(top / "inputrc"))
         term = Terminal(env, argv=as_user(user, "bash", "--norc", "--noprofile", "-i"),
                         cwd=str(home), owner=(user.pw_uid, user.pw_gid))
         try:
@@ -134,6 +127,3 @@ def test_an_ordinary_users_session_survives_hostile_output(attack: str) -> None:
             term.expect(AFTER)
         finally:
             term.close()
-    finally:
-        kill_user_processes(user.pw_uid)
-        shutil.rmtree(top, ignore_errors=True)
