@@ -19,13 +19,11 @@ from pathlib import Path
 import psutil
 import pytest
 from conftest import MakeTerminal
-from terminal import Terminal, kill_sessions, wait_until
-
-from sessmux.client import channel
+from terminal import Terminal, kill_sessions, statuses, wait_until
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from sessmux.core.control_protocol import Message
+    pass
 
 IN = r"in> "  # the session's shell prompt; the outer shell's is "$ "
 SHELL = "bash --norc --noprofile"
@@ -55,10 +53,6 @@ def enter(term: Terminal, options: str, name: str, program: str = SHELL,
     m = term.expect(r"pid=(\d+) pty=([\w.-]+)")
     assert m.group(2) == (expect_name or name)
     return m.group(1)
-
-
-def statuses(sessdir: Path) -> dict[str, Message]:
-    return {str(st["name"]): st for st in channel.statuses(str(sessdir))}
 
 
 def leave(term: Terminal) -> None:
