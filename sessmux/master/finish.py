@@ -54,6 +54,8 @@ def check_socket(master: Master) -> None:
 
 def cleanup(master: Master) -> None:
     """The session is over: its socket, its program, its clients, its records."""
+    if master.journal is not None:
+        master.journal.flush()  # the last words on disk before any client hears of the end
     try:
         if os.stat(master.path).st_ino == master.inode:
             os.unlink(master.path)

@@ -1,9 +1,14 @@
 """The master's journal writer: every chunk of output, stamped, appended to disk.
 
 Does I/O.  Each chunk the master reads from the pty is one record
-(:mod:`sessmux.core.journal_format`) appended with one ``write`` to the
-newest segment file (``O_APPEND``, mode 0600) in the session's private
-journal directory (:mod:`sessmux.system.journal`).  A segment takes an
+(:mod:`sessmux.core.journal_format`) appended to the newest segment file
+(``O_APPEND``, mode 0600) in the session's private journal directory
+(:mod:`sessmux.system.journal`).  Records are gathered and written
+together: one ``write`` for up to :data:`BATCH` bytes, and whatever is
+gathered is written as soon as the master's loop has nothing else to do
+(:meth:`Writer.flush`), or after :data:`LINGER` seconds at most.  A flood
+of small pty reads so costs a system call per 64 KiB, not per read; a
+master killed outright loses at most the batch it was gathering.  A segment takes an
 eighth of the bound; when the segments together pass the bound the
 oldest is deleted, so dropping old output costs one ``unlink``.  The
 replay ring in memory stays a cache of the journal's tail.
@@ -33,6 +38,8 @@ if TYPE_CHECKING:
     from sessmux.master.loop import Master
 
 MIN_SEGMENT = 1 << 16
+BATCH = 1 << 16  # bytes of records gathered before they are written
+LINGER = 0.05  # seconds a gathered record may wait while the loop stays busy
 _WRITE = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -53,8 +60,13 @@ class Writer:
         self.fd = -1
         self.on = True
         self.reader = disk.Reader(self.dir_fd)
+        self.pending = bytearray()  # records not yet written, all for the newest segment
+        self.since = 0.0  # monotonic time the oldest pending record was gathered
 
     def _open(self, offset: int) -> None:
+        self.flush()
+        if not self.on:
+            return
         if self.fd >= 0:
             os.close(self.fd)
         name = f"{offset:016x}{disk.SUFFIX}"
@@ -75,15 +87,36 @@ class Writer:
         try:
             if self.fd < 0 or self.segs[-1][1] >= self.segment:
                 self._open(offset)
-            n = os.write(self.fd, record)
-            if n < len(record):
-                raise OSError(28, "short write (disk full?)")
         except OSError as e:
             self.off(f"journal cannot be written ({e.strerror or e}); journal off")
             return
+        if not self.on:
+            return
+        if not self.pending:
+            self.since = time.monotonic()
+        self.pending += record
         name, size = self.segs[-1]
-        self.segs[-1] = (name, size + n)
-        self.total += n
+        self.segs[-1] = (name, size + len(record))
+        self.total += len(record)
+        if len(self.pending) >= BATCH:
+            self.flush()
+
+    def due(self) -> float | None:
+        """When the gathered records must be written at the latest (None: nothing gathered)."""
+        return self.since + LINGER if self.pending else None
+
+    def flush(self) -> None:
+        """Write what was gathered (the loop calls this whenever it would wait)."""
+        if not self.pending or self.fd < 0:
+            return
+        try:
+            while self.pending:
+                n = os.write(self.fd, self.pending)
+                if n <= 0:
+                    raise OSError(28, "short write (disk full?)")
+                del self.pending[:n]
+        except OSError as e:
+            self.off(f"journal cannot be written ({e.strerror or e}); journal off")
 
     def output(self, offset: int, when: float, data: bytes) -> None:
         """The program's output from ``offset`` on, read at ``when``."""
@@ -98,6 +131,7 @@ class Writer:
         """Output kept on disk (for readers the ring no longer serves)."""
         if not self.on:
             return None
+        self.flush()
         try:
             return self.reader.read(offset, limit)
         except OSError:
@@ -112,6 +146,7 @@ class Writer:
 
     def off(self, why: str) -> None:
         """Turn the journal off for good, saying so once."""
+        self.pending.clear()
         if self.on:
             self.on = False
             self.log(why)
@@ -120,6 +155,7 @@ class Writer:
             self.fd = -1
 
     def close(self) -> None:
+        self.flush()
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1

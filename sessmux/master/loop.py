@@ -180,7 +180,7 @@ class Master:
         while not self.done:
             self.update_polling()
             try:
-                events = self.poller.poll.poll(self.timeout())
+                events = self.wait()
             except InterruptedError:
                 continue
             for fd, ev in events:
@@ -206,6 +206,17 @@ class Master:
             finish.maybe_finish(self)
         self.log("ending")
         finish.cleanup(self)
+
+    def wait(self) -> list[tuple[int, int]]:
+        """The descriptors ready now, or the next to be (the journal is written before a wait)."""
+        journal = self.journal
+        if journal is None or not journal.pending:
+            return self.poller.poll.poll(self.timeout())
+        due = journal.due()
+        events = self.poller.poll.poll(0)
+        if not events or (due is not None and time.monotonic() >= due):
+            journal.flush()  # nothing to do this moment, or it waited long enough
+        return events or self.poller.poll.poll(self.timeout())
 
     def timeout(self) -> int:
         """Milliseconds the loop may sleep: until the next thing to check."""
