@@ -116,7 +116,9 @@ def _run(directory: str, key: int | None, tiles: list[str] | None,
 
     urwid.set_encoding("utf8" if _utf8() else "ascii")
     try:
-        screen = urwid.display.raw.Screen()
+        from sessmux.sessview.typeahead import Screen
+
+        screen = Screen()
         if hosts is None:
             App(directory, screen, key).run(tiles)
         else:

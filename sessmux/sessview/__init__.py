@@ -6,6 +6,7 @@ read-write connection.  Modules:
 
 * :mod:`~sessmux.sessview.colours` -- pyte colours to urwid's (pure)
 * :mod:`~sessmux.sessview.keys` -- urwid key names to the bytes a terminal sends (pure)
+* :mod:`~sessmux.sessview.typeahead` -- urwid's screen, keeping the keys typed as it starts (I/O)
 * :mod:`~sessmux.sessview.widget` -- a urwid widget drawing a screen model (pure)
 * :mod:`~sessmux.sessview.watch` -- one connection to a master (I/O)
 * :mod:`~sessmux.sessview.info` -- what the list says of a session (reads ``/proc``)

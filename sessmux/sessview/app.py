@@ -116,6 +116,7 @@ class App:
                 self.sizes[snap.name] = snap.size
         self.marked &= set(self.snapshots)
         self._show()
+        self._keys_typed_ahead()
         if self.tiling is not None:
             self.tiling.update(self.snapshots)
         elif self.preview is not None:
@@ -123,6 +124,13 @@ class App:
             if now and now.size and now.size != self.preview.model.size:
                 self._watch(self.preview.name)  # resized elsewhere: a fresh repaint
         return True
+
+    def _keys_typed_ahead(self) -> None:
+        """Keys typed while sessview started act on the first list (Enter attaches)."""
+        take = getattr(self.screen, "typed_ahead", None)
+        keys = take() if take is not None else []
+        if keys:
+            self.loop.process_input(keys)
 
     def _listed(self) -> list[Snapshot]:
         needle = self.filter.lower()

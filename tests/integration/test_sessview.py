@@ -126,6 +126,37 @@ def test_enter_attaches_and_leaving_the_session_comes_back(
     t.wait_for(r"sessview-rc=0")
 
 
+def _connected(env: dict[str, str], name: str) -> bool:
+    line = sessions(env).get(name, "")
+    return " connected" in line
+
+
+def test_enter_right_after_the_preview_appears_attaches(
+    make_terminal: Callable[..., Terminal], env: dict[str, str]
+) -> None:
+    # A bare pty, read as fast as it comes: the Enter is typed the moment the
+    # preview's first picture reaches the terminal (tmux would poll later).
+    new_session(env, "aa", "echo preview-of-aa-$((6*7))")
+    t = make_terminal(rows=30, cols=120)
+    t.line("sessview")
+    t.expect(r"preview-of-aa-42")
+    t.send("\r")
+    wait_until(lambda: _connected(env, "aa"), what="the first Enter attaches aa")
+
+
+def test_enter_typed_while_sessview_starts_attaches(
+    make_terminal: Callable[..., Terminal], env: dict[str, str]
+) -> None:
+    # Typed ahead, before sessview has drawn anything: the Enter acts on the
+    # first list (urwid alone flushed it away when it set up the terminal).
+    new_session(env, "aa", "echo typed-ahead")
+    t = make_terminal(rows=30, cols=120)
+    t.line("read -r -p 'rea''dy> ' line; sessview")
+    t.expect(r"ready> ")
+    t.send("go\r\r")  # the first line lets sessview start; the second Enter is typed ahead
+    wait_until(lambda: _connected(env, "aa"), what="the typed-ahead Enter attaches aa")
+
+
 def test_k_kills_a_session_only_after_confirmation(
     make_tmux: MakeTmux, env: dict[str, str]
 ) -> None:
