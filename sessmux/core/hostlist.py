@@ -42,6 +42,14 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "disconnected_at": _NUM, "exited": _INT, "remote": (str,), "reco": (str,),
 }
 REQUIRED = ("name", "pid", "slave", "connected")
+# What happened in a session (sessmux.core.happened): the events a listing
+# carries, each kind with its fields and their types; times are the host's.
+EVENT_FIELDS: dict[str, tuple[type, ...]] = {
+    "kind": (str,), "at": _NUM, "status": _INT, "duration": _NUM, "since": _NUM,
+    "program": (str,), "command": (str,), "text": (str,),
+}
+EVENT_KINDS = frozenset({"exit", "command", "bell", "notify", "input"})
+MAX_EVENTS = 16  # the newest, per session
 
 
 class Host:
@@ -112,8 +120,13 @@ def entry(st: Mapping[str, object]) -> dict[str, object]:
         out["state"] = "exited"
     else:
         out["state"] = "connected" if st.get("connected") else "disconnected"
-    for key in ("events",):  # what newer masters add, passed through as they say it
-        if isinstance(st.get(key), list):
+    # What happened (sesslist -l's words): the newest events, whether the program
+    # waits for input (since when), the command it runs, the output nobody saw.
+    events = st.get("events")
+    if isinstance(events, list):
+        out["events"] = events[-MAX_EVENTS:]
+    for key in ("waiting", "running", "unseen"):
+        if st.get(key) is not None:
             out[key] = st[key]
     return out
 
@@ -181,4 +194,58 @@ def _session(item: object) -> dict[str, object] | None:
     for key in ("longname", "remote", "reco", "state"):
         if key in out:  # shown later: printable now, and short
             out[key] = visible(str(out[key]))[:LONG_NAME_MAX]
+    out.update(_happened(item))
+    return out
+
+
+def _happened(item: dict[str, object]) -> dict[str, object]:
+    """The entry's events, wait and running command, checked; a bad one is left out.
+
+    >>> got = _happened({"waiting": 5.0, "unseen": True,
+    ...                  "running": {"command": "m\x1bk", "since": 1},
+    ...                  "events": [{"kind": "bell", "at": 2.0}, {"kind": "rm -rf", "at": 3.0},
+    ...                             {"kind": "notify", "at": "x"}, "junk"]})
+    >>> got["waiting"], got["running"], got["events"], "unseen" in got
+    (5.0, {'command': 'm^[k', 'since': 1}, [{'kind': 'bell', 'at': 2.0}], False)
+    """
+    out: dict[str, object] = {}
+    waiting = item.get("waiting")
+    if waiting is not None and _typed(waiting, _NUM):
+        out["waiting"] = waiting
+    unseen = item.get("unseen")
+    if unseen is not None and _typed(unseen, _INT):
+        out["unseen"] = unseen
+    running = item.get("running")
+    if isinstance(running, dict):
+        checked = _fields(running, {"command": (str,), "since": _NUM})
+        if checked is not None and "since" in checked:
+            out["running"] = checked
+    events = item.get("events")
+    if isinstance(events, list):
+        kept = [ev for ev in (_event(e) for e in events[-MAX_EVENTS:]) if ev is not None]
+        if kept:
+            out["events"] = kept
+    return out
+
+
+def _event(item: object) -> dict[str, object] | None:
+    if not isinstance(item, dict):
+        return None
+    ev = _fields(item, EVENT_FIELDS)
+    if ev is None or ev.get("kind") not in EVENT_KINDS or "at" not in ev:
+        return None
+    return ev
+
+
+def _fields(item: dict[object, object], fields: dict[str, tuple[type, ...]],
+            ) -> dict[str, object] | None:
+    """The known ``fields`` of ``item``, typed, strings made visible and short (None: a bad one)."""
+    out: dict[str, object] = {}
+    for key, types in fields.items():
+        value = item.get(key)
+        if value is None:
+            continue
+        if not _typed(value, types):
+            return None
+        out[key] = visible(value)[:LONG_NAME_MAX] if isinstance(value, str) else value
     return out

@@ -60,10 +60,26 @@ def snapshots(answer: remote.Answer, now: float) -> list[Snapshot]:
         for field in _SHIFTED:
             if isinstance(status.get(field), int | float):
                 status[field] = status[field] + shift
+        status.update(on_our_clock(status, shift))
         snap = Snapshot(status, None, None)
         snap.name = key_of(answer.host, str(st["name"]))
         found.append(snap)
     return found
+
+
+def on_our_clock(status: dict[str, Any], shift: float) -> dict[str, Any]:
+    """A remote session's wait, running command and events, their times moved to our clock."""
+    out: dict[str, Any] = {}
+    if isinstance(status.get("waiting"), int | float):
+        out["waiting"] = status["waiting"] + shift
+    running = status.get("running")
+    if isinstance(running, dict) and isinstance(running.get("since"), int | float):
+        out["running"] = {**running, "since": running["since"] + shift}
+    events = status.get("events")
+    if isinstance(events, list):
+        out["events"] = [{**ev, **{k: ev[k] + shift for k in ("at", "since")
+                                   if isinstance(ev.get(k), int | float)}} for ev in events]
+    return out
 
 
 def rezume_argv(host: Host, name: str, env: dict[str, str] | os._Environ[str]) -> list[str]:

@@ -212,3 +212,20 @@ def test_sessview_shows_every_host_and_enter_attaches_through_rezume(
                    what="the session still on the host")
     finally:
         term.close()
+
+
+def test_sessview_shows_what_happened_in_a_remote_session(
+        fleet: Hosts, local: dict[str, str]) -> None:
+    # A remote program that waits for input: the host's master sees it from
+    # the kernel, its listing says so, and the view marks it as needing the user.
+    fleet.start("b", "asks", program="sh -c 'printf ready; read answer'")
+    over_ssh = ("ssh", "-F", str(fleet.config), "b", "sesslist --json")
+    wait_until(lambda: '"waiting":' in run(fleet.env, *over_ssh).stdout,
+               what="the host's listing says asks waits")
+    term = Terminal(local, ["sessview", "-H", "b"], rows=30, cols=120)
+    try:
+        # The mark of a session that needs its user, then its name (in bold).
+        term.expect(r"! (\x1b\[[0-9;]*m)*asks  disconnected")
+        term.expect(r"waiting for input since \d\d:\d\d")
+    finally:
+        term.close()

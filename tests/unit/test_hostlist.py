@@ -70,3 +70,48 @@ def test_the_listing_says_each_sessions_state() -> None:
     assert [(s["name"], s["state"]) for s in listing.sessions] == [
         ("a", "connected"), ("b", "exited")]
     assert '"t"' not in doc and '"events":[{"k":1}]' in doc
+
+
+def test_what_happened_in_a_remote_session_is_read_field_by_field() -> None:
+    good = {"name": "p3", "pid": 7, "slave": 8, "connected": False, "waiting": 100.0,
+            "unseen": 12, "running": {"command": "make\x1b]0;x\x07", "since": 90.0},
+            "events": [{"kind": "command", "at": 95.0, "status": 2, "duration": 1.5,
+                        "command": "false\x1b[2J"},
+                       {"kind": "bell", "at": 96.0},
+                       {"kind": "notify", "at": 97.0, "text": "done\x1b[31m" + "x" * 5000}]}
+    doc = hostlist.dumps_listing("h", 100.0, [good])
+    (got,) = parse_listing(doc.encode()).sessions
+    assert got["waiting"] == 100.0 and got["unseen"] == 12
+    assert got["running"] == {"command": "make^[]0;x^G", "since": 90.0}
+    kinds = [ev["kind"] for ev in got["events"]]  # type: ignore[union-attr, index]
+    assert kinds == ["command", "bell", "notify"]
+    events = got["events"]
+    assert isinstance(events, list)
+    assert events[0]["command"] == "false^[[2J"
+    assert len(events[2]["text"]) <= hostlist.LONG_NAME_MAX and "\x1b" not in events[2]["text"]
+
+
+@pytest.mark.parametrize("bad", [
+    {"waiting": "soon"}, {"waiting": True}, {"unseen": 1.5}, {"running": {"since": "x"}},
+    {"running": "make"}, {"events": "bell"},
+    {"events": [{"kind": "bell"}]},  # no time
+    {"events": [{"kind": "reboot", "at": 1.0}]},  # not a kind sessmux has
+    {"events": [{"kind": "exit", "at": 1.0, "status": "2"}]},
+    {"events": [{"kind": "bell", "at": 1e300}]},
+])
+def test_a_bad_happening_is_left_out_and_the_session_kept(bad: dict[str, object]) -> None:
+    entry = {"name": "p3", "pid": 7, "slave": 8, "connected": False, **bad}
+    doc = hostlist.jsonframe.dumps({"version": 1, "host": "h", "now": 1.0, "sessions": [entry]})
+    listing = parse_listing(doc.encode())
+    (got,) = listing.sessions
+    assert listing.dropped == 0
+    assert got.get("waiting") is None and got.get("unseen") is None
+    assert got.get("running") is None and not got.get("events")
+
+
+def test_a_listing_carries_at_most_the_newest_events() -> None:
+    events = [{"kind": "bell", "at": float(i)} for i in range(100)]
+    doc = hostlist.dumps_listing("h", 1.0, [{"name": "p3", "pid": 7, "slave": 8,
+                                             "connected": False, "events": events}])
+    (got,) = parse_listing(doc.encode()).sessions
+    assert got["events"] == events[-hostlist.MAX_EVENTS:]
