@@ -4,7 +4,8 @@
 
 Measurements, in order: throughput, latency, memory, printed (memory of
 sessions that printed a screenful), attach, spawn, list, reconnect,
-replay, rezume (over loopback ssh, against ssh -t; needs root).  Progress
+replay, rezume (over loopback ssh, against ssh -t; needs root), hosts
+(listing several hosts' sessions over loopback ssh; needs root).  Progress
 goes to stderr; the tables (or JSON) to stdout.
 """
 
@@ -36,6 +37,13 @@ def _rezume(ctx: Context) -> list[Table]:
     return rezume_bench.measure(ctx)
 
 
+def _hosts(ctx: Context) -> list[Table]:
+    # Imported when asked for: it starts private sshd with the tests' helpers.
+    from bench import hosts
+
+    return hosts.measure_bench(ctx)
+
+
 MEASUREMENTS: dict[str, Measure] = {
     "throughput": throughput.measure,
     "latency": latency.measure,
@@ -47,6 +55,7 @@ MEASUREMENTS: dict[str, Measure] = {
     "reconnect": flip_mod.measure,
     "replay": replay.measure,
     "rezume": _rezume,
+    "hosts": _hosts,
 }
 
 

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from bench.report import Table, render
+from bench.runner import Context
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "support"))
@@ -37,6 +38,8 @@ from hosts_support import Hosts, hosts  # noqa: E402
 from terminal import kill_by_home  # noqa: E402
 
 PEERS = ("ssh, one by one", "sesslist -H, first", "sesslist -H, warm")
+ROWS = ("ssh", "sessmux", "sessmux-warm")  # the same rows in python3 -m bench, named as peers
+SIZES = {"full": (3, 50, 5), "quick": (3, 10, 2), "smoke": (2, 2, 1)}  # hosts, sessions, rounds
 
 
 def _timed(argv: list[str], env: dict[str, str], expect: int) -> float:
@@ -57,7 +60,8 @@ def _sequential(h: Hosts, aliases: list[str], expect: int) -> float:
     return time.monotonic() - t0
 
 
-def measure(n_hosts: int, sessions: int, rounds: int, table: Table) -> None:
+def measure(n_hosts: int, sessions: int, rounds: int, table: Table,
+            rows: tuple[str, ...] = PEERS) -> None:
     aliases = [chr(ord("a") + i) for i in range(n_hosts)]
     with hosts(tuple(aliases), root=True) as h:
         names = [f"s{i:03d}" for i in range(sessions)]
@@ -66,15 +70,31 @@ def measure(n_hosts: int, sessions: int, rounds: int, table: Table) -> None:
         every = ["sesslist", *(w for a in aliases for w in ("-H", a))]
         total = n_hosts * sessions
         for _ in range(rounds):
-            table.add(PEERS[0], _sequential(h, aliases, sessions))
+            table.add(rows[0], _sequential(h, aliases, sessions))
             local = Path(tempfile.mkdtemp(prefix="b", dir=h.top))  # a fresh control directory
             env = dict(h.env, HOME=str(local), SESSMUX_DIR=str(local / "s"))
             try:
-                table.add(PEERS[1], _timed(every, env, total))
+                table.add(rows[1], _timed(every, env, total))
                 for _ in range(3):
-                    table.add(PEERS[2], _timed(every, env, total))
+                    table.add(rows[2], _timed(every, env, total))
             finally:
                 kill_by_home(local)  # the shared connections of this round
+
+
+def measure_bench(ctx: Context) -> list[Table]:
+    """The measurement ``hosts`` of ``python3 -m bench`` (rows: ssh, sessmux, sessmux-warm)."""
+    n_hosts, sessions, rounds = SIZES.get(ctx.config.name, SIZES["quick"])
+    table = Table("hosts_list", f"hosts: listing {n_hosts} hosts x {sessions} sessions over "
+                  "loopback ssh (ssh = ssh HOST sesslist one by one; sessmux = sesslist -H, "
+                  "first; sessmux-warm = again, connections shared)", "s")
+    why = "needs root, to start private sshd" if os.geteuid() != 0 else sshd.unavailable()
+    if why:
+        for row in ROWS:
+            table.skip(row, f"n/a: {why}")
+        return [table]
+    os.environ.pop("SESSMUX_SSH", None)
+    measure(n_hosts, sessions, rounds, table, ROWS)
+    return [table]
 
 
 def main(argv: list[str] | None = None) -> int:
