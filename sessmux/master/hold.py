@@ -3,9 +3,11 @@
 Pure bookkeeping: no fds, the clock passed in.  A resuming client
 (``sessmux -s``) is expected back after an outage, so the master keeps
 every byte it has not acknowledged, and holds the program while the
-replay buffer is full of them -- for at most the client's hold time
-(``sessmux -H``), after which the session runs free again until the
-client catches up.  A terminal is repainted instead: nothing is held for it.
+replay buffer is full of them (the master widens :meth:`Hold.room` to its
+journal's, where it keeps one: what left the ring is read from there) --
+for at most the client's hold time (``sessmux -H``), after which the
+session runs free again until the client catches up.  A terminal is
+repainted instead: nothing is held for it.
 
 >>> class Conn:                         # a resuming client's connection
 ...     framed, token, offset = True, "t1", 0

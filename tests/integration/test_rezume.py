@@ -559,9 +559,9 @@ def test_the_hold_ends_and_then_output_is_skipped_and_said(remote: Remote) -> No
 
 def test_a_held_program_waits_for_the_client_and_nothing_is_skipped(remote: Remote) -> None:
     term = remote.terminal()
-    # The same 4 KB buffer at the default hold: the program waits for us.
+    # The same 4 KB buffer and no journal, at the default hold: the program waits for us.
     term.line(remote.rezume("--manual", remote.host, "bash", "--norc", "--noprofile",
-                            sessmux=("-b", "4k")))
+                            sessmux=("-b", "4k", "-J", "0")))
     wait_resynced(remote, term, "small-buffer")
     done = remote.top / "home" / "done"
     term.line(f"sleep 1; seq 1 50000; echo last-$((7*7)); touch {done}")
@@ -572,6 +572,32 @@ def test_a_held_program_waits_for_the_client_and_nothing_is_skipped(remote: Remo
     wait_until(lambda: _held_in_write(remote.user.pw_uid, "seq"), timeout=REZUME_DEADLINE,
                what="seq to wait on its terminal")
     assert not done.exists()
+    term.mark()
+    term.send("\r")
+    term.expect(r"last-49", timeout=REZUME_DEADLINE)
+    wait_resynced(remote, term, "all-there")
+    shown, _ = own_status(term.buffer)
+    numbers = re.findall(rb"(?:^|\r)(\d+)\r$", shown, re.M)
+    assert numbers == [str(i).encode() for i in range(1, 50001)]  # each once, in order
+    term.line("exit 0")
+    assert rezume_exit(term) == 0
+    assert "output was skipped" not in term.text
+
+
+def test_with_a_journal_the_program_runs_on_and_the_client_gets_it_all(remote: Remote) -> None:
+    term = remote.terminal()
+    # A 4 KB replay buffer, but the session's journal (64 MiB by default) keeps
+    # what the client has not acknowledged: the program is not held, and the
+    # client, back, is given every byte from the journal.
+    term.line(remote.rezume("--manual", remote.host, "bash", "--norc", "--noprofile",
+                            sessmux=("-b", "4k")))
+    wait_resynced(remote, term, "small-buffer")
+    done = remote.top / "home" / "done"
+    term.line(f"sleep 1; seq 1 50000; echo last-$((7*7)); touch {done}")
+    term.expect(r"echo last-\$", timeout=REZUME_DEADLINE)
+    remote.proxy.cut()
+    term.expect("press Enter to reconnect", timeout=REZUME_DEADLINE)
+    wait_until(done.exists, timeout=REZUME_DEADLINE, what="seq to finish while we are away")
     term.mark()
     term.send("\r")
     term.expect(r"last-49", timeout=REZUME_DEADLINE)
