@@ -134,9 +134,15 @@ def _json(found: list[Message]) -> int:
 
 def ended_sessions(directory: str, live: set[str]) -> list[str]:
     """``session XY ended (journal N bytes, last output T)``: masters gone, journals kept."""
+    return [f"session {name} ended (journal {size} bytes, last output {when})"
+            for name, size, when in ended_journals(directory, live)]
+
+
+def ended_journals(directory: str, live: set[str]) -> list[tuple[str, int, str]]:
+    """(name, journal bytes, last output's date) of each ended session that left a journal."""
     from sessmux.system import journal
 
-    lines = []
+    found = []
     for name in sorted(set(journal.names(directory)) - live):
         if not journal.ended(directory, name):
             continue  # alive, only slow to answer
@@ -145,8 +151,8 @@ def ended_sessions(directory: str, live: set[str]) -> list[str]:
         except (OSError, SessError):
             continue
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)) if last else "none"
-        lines.append(f"session {name} ended (journal {size} bytes, last output {when})")
-    return lines
+        found.append((name, size, when))
+    return found
 
 
 def _hosts(opts: cli.Options) -> int:

@@ -47,6 +47,7 @@ Exactly one action:
   -c, --create             create NAME and attach to it
   -n, --new-detached       create NAME with nobody attached (returns when running)
   -l, --list [DIR]         list sessions; connected ones are marked with *
+      --ended              -l: also sessions that have ended but left a journal
 Options:
   -i, --id-var VAR         take NAME from environment variable VAR (SESSMUX_ID, ATSR_ID)
   -f, --force              take over a session connected elsewhere
@@ -79,7 +80,7 @@ _WORDS = {"a": "attach", "t": "attach-or-create", "c": "create", "n": "new-detac
           "e": "detach-key", "g": "shared-dir", "u": "user-dir", "d": "debug", "o": "log",
           "h": "help", "N": "notify"}
 LONG = [word + ("=" if f"{letter}:" in SHORT else "") for letter, word in _WORDS.items()]
-LONG.append("version")
+LONG += ["version", "ended"]
 SHORT_FOR = {"--" + word: "-" + letter for letter, word in _WORDS.items()}
 ACTIONS = {"-a": "attach", "-t": "attach-or-create", "-c": "create", "-n": "new-detached",
            "-l": "list"}
@@ -113,6 +114,8 @@ def _sessmux(argv: Sequence[str]) -> int:
     diag = Diagnostics(level, flags.get("-o"))
     if actions[0] == "list":
         return list_sessions(flags, rest)
+    if "--ended" in flags:
+        raise cli.Usage("--ended goes with -l")
     # The name first: a bad one is refused before any directory is made.
     name, command = session_name(flags, rest)
     directory = socket_dir(flags)
@@ -230,8 +233,14 @@ def list_sessions(flags: dict[str, str], rest: list[str]) -> int:
         except SessError as e:
             raise SessError(e.message) from None
     now = time.time()
-    for st in sorted(channel.statuses(directory), key=lambda s: str(s["name"])):
+    listed = sorted(channel.statuses(directory), key=lambda s: str(s["name"]))
+    for st in listed:
         print(format_entry(st, now))
+    if "--ended" in flags:
+        from sessmux.commands.sesslist import ended_journals
+
+        for name, size, when in ended_journals(directory, {str(st["name"]) for st in listed}):
+            print(f" {name}  ended  journal {size} bytes, last output {when}")
     return 0
 
 

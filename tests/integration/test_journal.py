@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -120,6 +121,12 @@ def test_a_master_killed_leaves_a_journal_that_sesslog_reads_and_sesslist_a_show
                             check=True, timeout=30).stdout
     line = next(x for x in listed.splitlines() if x.startswith("session doomed "))
     assert line.startswith("session doomed ended (journal ")
+    atsr = subprocess.run(["sessmux", "-l"], env=env, capture_output=True, text=True,
+                          check=True, timeout=30).stdout
+    assert "doomed" not in atsr
+    atsr = subprocess.run(["sessmux", "-l", "--ended"], env=env, capture_output=True,
+                          text=True, check=True, timeout=30).stdout
+    assert re.search(r"^ doomed  ended  journal \d+ bytes, last output \d{4}-", atsr, re.M), atsr
     assert subprocess.run(["sesslog", "--rm", "-s", "doomed"], env=env, timeout=30).returncode == 0
     listed = subprocess.run(["sesslist", "-a"], env=env, capture_output=True, text=True,
                             check=True, timeout=30).stdout
