@@ -4,11 +4,11 @@ Does I/O.  Each chunk the master reads from the pty is one record
 (:mod:`sessmux.core.journal_format`) appended to the newest segment file
 (``O_APPEND``, mode 0600) in the session's private journal directory
 (:mod:`sessmux.system.journal`).  Records are gathered and written
-together: one ``write`` for up to :data:`BATCH` bytes, and whatever is
-gathered is written as soon as the master's loop has nothing else to do
-(:meth:`Writer.flush`), or after :data:`LINGER` seconds at most.  A flood
-of small pty reads so costs a system call per 64 KiB, not per read; a
-master killed outright loses at most the batch it was gathering.  A segment takes an
+together: one ``write`` once :data:`BATCH` bytes are gathered, or
+:data:`LINGER` seconds after the first of them (the master's loop wakes
+for it, :meth:`Writer.due`), busy or idle.  A flood of small pty reads
+(4 KiB each) so costs a system call per 64 KiB, not per read; a master
+killed outright loses at most what it gathered in that last moment.  A segment takes an
 eighth of the bound; when the segments together pass the bound the
 oldest is deleted, so dropping old output costs one ``unlink``.  The
 replay ring in memory stays a cache of the journal's tail.
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 MIN_SEGMENT = 1 << 16
 BATCH = 1 << 16  # bytes of records gathered before they are written
-LINGER = 0.05  # seconds a gathered record may wait while the loop stays busy
+LINGER = 0.05  # seconds a gathered record waits at most before it is written
 ROOM_MARGIN = 2 * 65536 + 4096  # what room_from keeps back: a record over a segment, events
 _WRITE = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -84,7 +84,7 @@ class Writer:
     def _append(self, kind: int, offset: int, when: float, data: bytes) -> None:
         if not self.on:
             return
-        record = fmt.encode(kind, offset, when, data)
+        size = fmt.HEADER.size + len(data)
         try:
             if self.fd < 0 or self.segs[-1][1] >= self.segment:
                 self._open(offset)
@@ -95,10 +95,11 @@ class Writer:
             return
         if not self.pending:
             self.since = time.monotonic()
-        self.pending += record
-        name, size = self.segs[-1]
-        self.segs[-1] = (name, size + len(record))
-        self.total += len(record)
+        self.pending += fmt.HEADER.pack(kind, offset, when, len(data))  # fmt.encode, one copy less
+        self.pending += data
+        name, written = self.segs[-1]
+        self.segs[-1] = (name, written + size)
+        self.total += size
         if len(self.pending) >= BATCH:
             self.flush()
 

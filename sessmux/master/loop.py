@@ -208,15 +208,18 @@ class Master:
         finish.cleanup(self)
 
     def wait(self) -> list[tuple[int, int]]:
-        """The descriptors ready now, or the next to be (the journal is written before a wait)."""
+        """The descriptors ready, waiting no longer than the journal's gathered records may."""
+        timeout = self.timeout()
         journal = self.journal
-        if journal is None or not journal.pending:
-            return self.poller.poll.poll(self.timeout())
-        due = journal.due()
-        events = self.poller.poll.poll(0)
-        if not events or (due is not None and time.monotonic() >= due):
-            journal.flush()  # nothing to do this moment, or it waited long enough
-        return events or self.poller.poll.poll(self.timeout())
+        due = journal.due() if journal is not None else None
+        if due is None:
+            return self.poller.poll.poll(timeout)
+        assert journal is not None
+        left = due - time.monotonic()
+        events = self.poller.poll.poll(0 if left <= 0 else min(timeout, int(left * 1000) + 1))
+        if time.monotonic() >= due:
+            journal.flush()  # gathered long enough: on disk, busy or not
+        return events
 
     def timeout(self) -> int:
         """Milliseconds the loop may sleep: until the next thing to check."""
