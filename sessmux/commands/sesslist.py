@@ -29,7 +29,7 @@ List your sessions, one line each:
               session XY ended (journal BYTES bytes, last output DATE TIME)
   -l          long: what each session does and did, one line each:
               NAME STATE; waiting|running|busy|idle; last: EVENT;
-              unseen BYTES; cpu SECONDS mem BYTES buffer PERCENT
+              unseen BYTES; cpu SECONDS mem BYTES buffer PERCENT journal BYTES of BOUND
   --json      one JSON document instead (stable; see sesslist(1))
   -H HOST     list HOST's sessions instead, over ssh, each line prefixed
               "HOST: " (repeat -H for more hosts; all are asked at once)
@@ -88,7 +88,12 @@ def long_line(st: Message, now: float) -> str:
     res = f"cpu {happened.span(used[0])} mem {happened.size(used[1])} " if used else ""
     buffered, room = st.get("buffered"), st.get("buffer")
     if isinstance(buffered, int) and isinstance(room, int) and room > 0:
-        res += f"buffer {100 * buffered // room}%"
+        res += f"buffer {100 * buffered // room}% "
+    kept, bound = st.get("journal_used"), st.get("journal")
+    if isinstance(kept, int) and isinstance(bound, int) and bound > 0:
+        res += f"journal {happened.size(kept)} of {happened.size(bound)}"
+    elif bound == 0:
+        res += "no journal"
     parts.append(res.strip())
     line = "; ".join(p for p in parts if p)
     if happened.attention(st):

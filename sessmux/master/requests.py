@@ -69,6 +69,8 @@ def status(master: Master) -> control_protocol.Message:
         remote=rw.remote if rw else "",
         buffer=master.replay,
         journal=master.journal.bound if master.journal is not None and master.journal.on else 0,
+        journal_used=master.journal.total if master.journal is not None and master.journal.on
+        else 0,
         **_happenings(master),
     )
 

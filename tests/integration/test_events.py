@@ -53,7 +53,8 @@ def test_read_is_waiting_for_input_and_sleep_is_not(env: dict[str, str], sessdir
         assert "waiting" not in lines["sl"] and not lines["sl"].startswith("!"), lines
     st = statuses(sessdir)
     assert isinstance(st["rd"]["waiting"], float) and st["sl"]["waiting"] is None
-    assert re.search(r"cpu \S+ s mem [\d.]+ (KiB|MiB) buffer \d+%", lines["sl"]), lines
+    assert re.search(r"cpu \S+ s mem [\d.]+ (KiB|MiB) buffer \d+% journal \d+ B of 64.0 MiB$",
+                     lines["sl"]), lines
     # The plain listing stays in pty 4.0's format.
     plain = run(env, "sesslist").stdout
     assert re.fullmatch(r"(session (rd|sl) pid \d+ slave \d+ disconnected \(orphaned \d+s\)\n)+",
