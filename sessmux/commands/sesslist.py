@@ -27,7 +27,7 @@ List your sessions, one line each:
 
   -a          also sessions that have ended but left a journal (sesslog(1)):
               session XY ended (journal BYTES bytes, last output DATE TIME)
-  -l          long: what each session does and did, one line each:
+  -l          long: what each session does and did, one line each (with -H too):
               NAME STATE; waiting|running|busy|idle; last: EVENT;
               unseen BYTES; cpu SECONDS mem BYTES buffer PERCENT journal BYTES of BOUND
   --json      one JSON document instead (stable; see sesslist(1))
@@ -68,8 +68,12 @@ def format_status(st: Message, now: float | None = None) -> str:
     return line
 
 
-def long_line(st: Message, now: float) -> str:
-    """``sesslist -l``: state, waiting or busy, the last event, unseen output, resources."""
+def long_line(st: Message, now: float, local: bool = True) -> str:
+    """``sesslist -l``: state, waiting or busy, the last event, unseen output, resources.
+
+    ``local``: the session is on this host, so its processes can be looked
+    at; another host's session shows what its listing says, and no more.
+    """
     from sessmux.core import happened
     from sessmux.system import usage
 
@@ -84,7 +88,7 @@ def long_line(st: Message, now: float) -> str:
     unseen = st.get("unseen")
     if isinstance(unseen, int) and unseen > 0:
         parts.append(f"unseen {happened.size(unseen)}")
-    used = usage.tree(int(st["slave"])) if st.get("exited") is None else None
+    used = usage.tree(int(st["slave"])) if local and st.get("exited") is None else None
     res = f"cpu {happened.span(used[0])} mem {happened.size(used[1])} " if used else ""
     buffered, room = st.get("buffered"), st.get("buffer")
     if isinstance(buffered, int) and isinstance(room, int) and room > 0:
@@ -181,8 +185,9 @@ def _hosts(opts: cli.Options) -> int:
     except errors.BadHosts as e:
         raise SessError(str(e), USAGE_CODE) from None
     failed = 0
+    long = ("-l", "") in opts
     for answer in hosts.query(chosen, timeout):
-        for line in host_lines(answer):
+        for line in host_lines(answer, long):
             print(line)
         if answer.error:
             failed += 1
@@ -194,10 +199,12 @@ def _hosts(opts: cli.Options) -> int:
     return TOOL if failed else 0
 
 
-def host_lines(answer: Answer) -> list[str]:
-    """One host's sessions as sesslist lines, each after ``HOST: ``."""
+def host_lines(answer: Answer, long: bool = False) -> list[str]:
+    """One host's sessions as sesslist lines (``-l``: long ones), each after ``HOST: ``."""
     listing = answer.listing
     if listing is None:
         return []
     now = listing.now if listing.now is not None else time.time()  # the host's clock
-    return [f"{answer.shown}: {format_status(st, now)}" for st in listing.sessions]
+    return [f"{answer.shown}: "
+            + (long_line(st, now, local=False) if long else format_status(st, now))
+            for st in listing.sessions]

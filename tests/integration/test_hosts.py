@@ -222,6 +222,10 @@ def test_sessview_shows_what_happened_in_a_remote_session(
     over_ssh = ("ssh", "-F", str(fleet.config), "b", "sesslist --json")
     wait_until(lambda: '"waiting":' in run(fleet.env, *over_ssh).stdout,
                what="the host's listing says asks waits")
+    long = run(local, "sesslist", "-l", "-H", "b")
+    assert long.returncode == 0, long.stderr
+    assert re.search(r"^b: ! asks disconnected \S+; waiting for input since \d\d:\d\d; ",
+                     long.stdout, re.M), long.stdout
     term = Terminal(local, ["sessview", "-H", "b"], rows=30, cols=120)
     try:
         # The mark of a session that needs its user, then its name (in bold).
