@@ -72,7 +72,11 @@ class Screen(urwid.display.raw.Screen):
             return
         original = termios.tcgetattr(fd)
         self._ahead = take_pending(fd)
-        super()._start(*args, **kwargs)
+        try:
+            super()._start(*args, **kwargs)
+        except BaseException:
+            termios.tcsetattr(fd, termios.TCSANOW, original)  # not left in our cbreak mode
+            raise
         self._old_termios_settings = original  # what urwid's stop gives back, not our cbreak
 
     def typed_ahead(self) -> list[Any]:
