@@ -39,7 +39,7 @@ _PALETTE = {hexa: i for i, hexa in enumerate(FG_BG_256)}
 _CUBE = (0, 95, 135, 175, 215, 255)
 TRUE: Literal[16777216] = 16777216  # 2**24: true colour
 
-Key = tuple[Any, ...]  # fg, bg, bold, italics, underscore, strikethrough, reverse, blink
+Key = tuple[Any, ...]  # fg, bg, bold, italics, underscore, strikethrough, reverse, blink[, dim...]
 
 
 def _split(rgb: int) -> tuple[int, int, int]:
@@ -90,12 +90,18 @@ def urwid_colour(value: str, colors: int) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def attr_spec(key: Key, colors: int, cursor: bool = False) -> urwid.AttrSpec:
-    """The urwid display attribute for a cell's key (``render.row_cells``)."""
-    fg, bg, bold, italics, underscore, strikethrough, reverse, blink = key
+    """The urwid display attribute for a cell's key (``render.row_cells``, pyte's eight
+    attributes or the model's full cell: dim shows faint; every underline style plain).
+
+    >>> attr_spec(("red", "default", False, False, True, False, False, False, True), 16)
+    AttrSpec('dark red,underline,faint', 'default')
+    """
+    fg, bg, bold, italics, underscore, strikethrough, reverse, blink = key[:8]
+    dim = len(key) > 8 and bool(key[8])
     # A cursor drawn in a picture (not the terminal's own) is a reversed cell.
     flags = [("bold", bold), ("italics", italics), ("underline", underscore),
              ("strikethrough", strikethrough), ("standout", reverse != cursor),
-             ("blink", blink)]
+             ("blink", blink), ("faint", dim)]
     settings = [urwid_colour(fg, colors)] + [word for word, on in flags if on]
     depth: Literal[1, 16, 256, 16777216] = (
         1 if colors < 16 else 16 if colors < 256 else 256 if colors < TRUE else TRUE)

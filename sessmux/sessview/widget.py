@@ -26,10 +26,12 @@ from typing import Any
 import urwid
 from pyte.screens import wcwidth
 
+from sessmux.core import tmuxlike
 from sessmux.core.render import row_cells
 from sessmux.sessview.colours import Key, attr_spec
 
 DEFAULT_KEY: Key = ("default", "default", False, False, False, False, False, False)
+HIDDEN = tmuxlike.Cell._fields.index("hidden") - 1  # SGR 8 in a full key (row_cells(full=True))
 LABEL_KEY: Key = ("default", "default", True, False, False, False, True, False)
 Size = tuple[()] | tuple[int] | tuple[int, int]  # what urwid passes to render
 Cell = tuple[str, Key]  # text ("" for the right half of a wide character), attributes
@@ -76,12 +78,18 @@ def _grid(screen: Any, cols: int, rows: int, top: int, left: int) -> list[list[C
     for y in range(top, top + rows):
         line = [blank] * cols
         if y < screen.lines:
-            for x, text, key in row_cells(screen.buffer[y], screen.columns):
+            for x, text, key in row_cells(screen.buffer[y], screen.columns, full=True):
                 at = x - left
                 if at < 0 or at >= cols:
                     continue
+                wide = wcwidth(text[0]) == 2
+                if key[HIDDEN]:  # SGR 8: a terminal shows blanks in its colours
+                    line[at] = (" ", key)
+                    if wide and at + 1 < cols:
+                        line[at + 1] = (" ", key)
+                    continue
                 line[at] = (text, key)
-                if wcwidth(text[0]) == 2 and at + 1 < cols:
+                if wide and at + 1 < cols:
                     line[at + 1] = ("", key)
         grid.append(line)
     return grid

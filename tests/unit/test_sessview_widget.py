@@ -67,6 +67,17 @@ def test_colours_at_every_depth(depth: int) -> None:
         assert true.foreground == "#0a141e" and true.colors == 2**24
 
 
+def test_dim_shows_faint_and_hidden_text_shows_blank() -> None:
+    data = (b"\x1b[2mdimmed\x1b[m \x1b[8msecret\x1b[m \x1b[4:3mcurly\x1b[m "
+            b"\x1b[8m\xe4\xb8\xad\x1b[m!")  # a concealed wide character too
+    canvas = draw(model(data, cols=40).screen, 40, 2, 256)
+    (row, _) = text_rows(canvas)
+    assert row.startswith("dimmed " + " " * 6 + " curly " + "  " + "!")
+    assert "secret" not in row
+    assert attr_of(canvas, 0, "dimmed").faint
+    assert not attr_of(canvas, 0, "curly").faint and attr_of(canvas, 0, "curly").underline
+
+
 def test_wide_characters_take_two_columns_and_are_never_cut_in_half() -> None:
     m = model("ab中文cd\r\n中".encode(), rows=2, cols=10)
     canvas = draw(m.screen, 10, 2, 256)
