@@ -179,21 +179,13 @@ def _typed(value: object, types: tuple[type, ...]) -> bool:
 
 def _session(item: object) -> dict[str, object] | None:
     """One entry, its fields typed and its name valid; None if not."""
-    if not isinstance(item, dict):
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str):
         return None
-    out: dict[str, object] = {}
-    for key, types in FIELDS.items():
-        value = item.get(key)
-        if value is None:
-            continue
-        if not _typed(value, types):
-            return None
-        out[key] = value
-    if any(k not in out for k in REQUIRED) or not is_valid(str(out["name"])):
+    if not is_valid(item["name"]):
         return None
-    for key in ("longname", "remote", "reco", "state"):
-        if key in out:  # shown later: printable now, and short
-            out[key] = visible(str(out[key]))[:LONG_NAME_MAX]
+    out = _fields(item, FIELDS)  # strings shown later: printable now, and short
+    if out is None or any(k not in out for k in REQUIRED):
+        return None
     out.update(_happened(item))
     return out
 
