@@ -8,9 +8,10 @@ together: one ``write`` once :data:`BATCH` bytes are gathered, or
 :data:`LINGER` seconds after the first of them (the master's loop wakes
 for it, :meth:`Writer.due`), busy or idle.  A flood of small pty reads
 (4 KiB each) so costs a system call per 64 KiB, not per read; a master
-killed outright loses at most what it gathered in that last moment.  A segment takes an
-eighth of the bound; when the segments together pass the bound the
-oldest is deleted, so dropping old output costs one ``unlink``.  The
+killed outright loses at most what it gathered in that last moment.  A
+segment takes an eighth of the bound; when the segments together pass
+the bound the oldest is deleted, so dropping old output costs one
+``unlink``.  The
 replay ring in memory stays a cache of the journal's tail.
 
 A journal that cannot be written (a full disk, a quota, a removed
@@ -108,7 +109,7 @@ class Writer:
         return self.since + LINGER if self.pending else None
 
     def flush(self) -> None:
-        """Write what was gathered (the loop calls this whenever it would wait)."""
+        """Write what was gathered (the loop calls this when it is due; readers before reading)."""
         if not self.pending or self.fd < 0:
             return
         try:
