@@ -116,13 +116,13 @@ class App:
                 self.sizes[snap.name] = snap.size
         self.marked &= set(self.snapshots)
         self._show()
-        self._keys_typed_ahead()
         if self.tiling is not None:
             self.tiling.update(self.snapshots)
         elif self.preview is not None:
             now = self.snapshots.get(self.preview.name)
             if now and now.size and now.size != self.preview.model.size:
                 self._watch(self.preview.name)  # resized elsewhere: a fresh repaint
+        self._keys_typed_ahead()  # last: an Enter attaches, and this round is done
         return True
 
     def _keys_typed_ahead(self) -> None:
