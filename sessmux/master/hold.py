@@ -3,11 +3,13 @@
 Pure bookkeeping: no fds, the clock passed in.  A resuming client
 (``sessmux -s``) is expected back after an outage, so the master keeps
 every byte it has not acknowledged, and holds the program while the
-replay buffer is full of them (the master widens :meth:`Hold.room` to its
-journal's, where it keeps one: what left the ring is read from there) --
-for at most the client's hold time (``sessmux -H``), after which the
-session runs free again until the client catches up.  A terminal is
-repainted instead: nothing is held for it.
+replay buffer is full of them -- for at most the client's hold time
+(``sessmux -H``), after which the session runs free again until the
+client catches up.  A terminal is repainted instead: nothing is held for
+it.  (The buffer, not the journal, bounds this on purpose: it is also
+the most a cut can make the master send again, and a program let run
+ahead by the journal's 64 MiB then waits, after the outage, while the
+client catches all of it up.)
 
 >>> class Conn:                         # a resuming client's connection
 ...     framed, token, offset = True, "t1", 0

@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 MIN_SEGMENT = 1 << 16
 BATCH = 1 << 16  # bytes of records gathered before they are written
 LINGER = 0.05  # seconds a gathered record waits at most before it is written
-ROOM_MARGIN = 2 * 65536 + 4096  # what room_from keeps back: a record over a segment, events
 _WRITE = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -139,25 +138,6 @@ class Writer:
             return self.reader.read(offset, limit)
         except OSError:
             return None
-
-    def room_from(self, offset: int) -> int:
-        """Output that may still be read before the journal would drop ``offset``.
-
-        The segment holding ``offset`` goes when the segments from it on
-        pass the bound (less a segment) as a new one opens; what is left
-        below that is room, less a record's header per read and a margin
-        for events and for the segment that runs over by a record.
-        """
-        if not self.on:
-            return 0
-        if not self.segs:  # nothing written yet: the first segment will hold it
-            return max(0, self.bound - self.segment - ROOM_MARGIN - fmt.HEADER.size)
-        starts = [int(name.split(".")[0], 16) for name, _ in self.segs]
-        if offset < starts[0]:
-            return 0
-        at = max(i for i, start in enumerate(starts) if start <= offset)
-        kept = sum(size for _, size in self.segs[at:])
-        return max(0, self.bound - self.segment - kept - ROOM_MARGIN - fmt.HEADER.size)
 
     def start(self) -> int | None:
         """The oldest offset the journal can still give (None: none)."""

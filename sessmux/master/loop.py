@@ -306,12 +306,7 @@ class Master:
         """Output that may still be read before the resuming client's would be lost (see Hold)."""
         if self.hold.run_out(time.monotonic()):
             self.log(f"held the program {self.hold.seconds:g} s; it runs free again")
-        room = self.hold.room(self.ring.end)
-        if room is not None and self.journal is not None and self.journal.on:
-            # What the ring lost, the journal still has: the client is held for
-            # the journal's size, not the replay buffer's.
-            room = max(room, self.journal.room_from(self.hold.acked))
-        return room
+        return self.hold.room(self.ring.end)
 
     def writer_attached(self, conn: Conn, hold_for: object) -> None:
         self.hold.attached(conn, hold_for)

@@ -583,24 +583,14 @@ def _seq_through_an_outage(remote: Remote, sessmux: tuple[str, ...],
 
 
 def test_a_held_program_waits_for_the_client_and_nothing_is_skipped(remote: Remote) -> None:
-    # The same 4 KB buffer and no journal, at the default hold: the program waits for us.
+    # The same 4 KB buffer at the default hold: the program waits for us.
     def held(done: Path) -> None:
         # Held (~290 KB > 4 KB and what the pty holds) until we are back.
         wait_until(lambda: _held_in_write(remote.user.pw_uid, "seq"), timeout=REZUME_DEADLINE,
                    what="seq to wait on its terminal")
         assert not done.exists()
 
-    _seq_through_an_outage(remote, ("-b", "4k", "-J", "0"), held)
-
-
-def test_with_a_journal_the_program_runs_on_and_the_client_gets_it_all(remote: Remote) -> None:
-    # A 4 KB replay buffer, but the session's journal (64 MiB by default) keeps
-    # what the client has not acknowledged: the program is not held, and the
-    # client, back, is given every byte from the journal.
-    def runs_on(done: Path) -> None:
-        wait_until(done.exists, timeout=REZUME_DEADLINE, what="seq to finish while we are away")
-
-    _seq_through_an_outage(remote, ("-b", "4k"), runs_on)
+    _seq_through_an_outage(remote, ("-b", "4k"), held)
 
 
 def _held_in_write(uid: int, name: str) -> bool:

@@ -58,25 +58,3 @@ def test_segments_are_switched_between_whole_records(tmp_path: Path) -> None:
     assert got == (data * 200)[start:]
     writer.close()
 
-
-def test_room_is_what_may_be_read_before_the_journal_drops_an_offset(tmp_path: Path) -> None:
-    tmp_path.chmod(0o700)
-    writer = journal.Writer(str(tmp_path), "w4", 8 * journal.MIN_SEGMENT, lambda text: None)
-    empty = writer.room_from(0)
-    assert 0 < empty < writer.bound - writer.segment
-    offset, chunk = 0, b"y" * 4000
-    while writer.room_from(0) > 0:
-        before = writer.room_from(0)
-        writer.output(offset, 1.0, chunk[: before or 1])
-        offset += min(len(chunk), before or 1)
-    writer.flush()
-    # Read up to the room and not further: offset 0 is still in the journal.
-    assert writer.start() == 0
-    assert writer.read(0, 10) == chunk[:10]
-    # Past it, the oldest segment goes, and with it the room from offset 0.
-    for _ in range(40):
-        writer.output(offset, 1.0, chunk)
-        offset += len(chunk)
-    assert writer.start() != 0 and writer.room_from(0) == 0
-    assert writer.room_from(offset) > 0
-    writer.close()
