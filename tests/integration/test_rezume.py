@@ -30,7 +30,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -532,18 +532,25 @@ def test_a_half_dead_old_client_is_taken_over_at_once(remote: Remote) -> None:
     assert rezume_exit(second) == 0
 
 
-def test_the_hold_ends_and_then_output_is_skipped_and_said(remote: Remote) -> None:
+def _seq_while_cut(remote: Remote, sessmux: tuple[str, ...]) -> tuple[Terminal, Path]:
+    """rezume with these host options runs ``seq 1 50000`` (~290 KB, then a file ``done``
+    is made), and the network is cut under it: the terminal, at rezume's outage prompt."""
     term = remote.terminal()
     # --manual: the outage lasts until Enter, however fast the network comes back.
-    # A 4 KB buffer, no journal and a hold of 2 s: the program waits 2 s for us, then runs on.
     term.line(remote.rezume("--manual", remote.host, "bash", "--norc", "--noprofile",
-                            sessmux=("-b", "4k", "-H", "2", "-J", "0")))
+                            sessmux=sessmux))
     wait_resynced(remote, term, "small-buffer")
     done = remote.top / "home" / "done"
     term.line(f"sleep 1; seq 1 50000; echo last-$((7*7)); touch {done}")
     term.expect(r"echo last-\$", timeout=REZUME_DEADLINE)
     remote.proxy.cut()
     term.expect("press Enter to reconnect", timeout=REZUME_DEADLINE)
+    return term, done
+
+
+def test_the_hold_ends_and_then_output_is_skipped_and_said(remote: Remote) -> None:
+    # A 4 KB buffer, no journal and a hold of 2 s: the program waits 2 s for us, then runs on.
+    term, done = _seq_while_cut(remote, ("-b", "4k", "-H", "2", "-J", "0"))
     wait_until(done.exists, timeout=REZUME_DEADLINE, what="the output (~290 KB > 4 KB)")
     term.mark()
     term.send("\r")
@@ -557,19 +564,13 @@ def test_the_hold_ends_and_then_output_is_skipped_and_said(remote: Remote) -> No
     assert "output was skipped" in term.text  # said at exit, on stderr
 
 
-def _seq_through_an_outage(remote: Remote, sessmux: tuple[str, ...],
-                           while_away: Callable[[Path], None]) -> None:
-    """``seq 1 50000`` (~290 KB) while the network is cut; back, every line once, in order."""
-    term = remote.terminal()
-    term.line(remote.rezume("--manual", remote.host, "bash", "--norc", "--noprofile",
-                            sessmux=sessmux))
-    wait_resynced(remote, term, "small-buffer")
-    done = remote.top / "home" / "done"
-    term.line(f"sleep 1; seq 1 50000; echo last-$((7*7)); touch {done}")
-    term.expect(r"echo last-\$", timeout=REZUME_DEADLINE)
-    remote.proxy.cut()
-    term.expect("press Enter to reconnect", timeout=REZUME_DEADLINE)
-    while_away(done)
+def test_a_held_program_waits_for_the_client_and_nothing_is_skipped(remote: Remote) -> None:
+    # The same 4 KB buffer at the default hold: the program waits for us.
+    term, done = _seq_while_cut(remote, ("-b", "4k"))
+    # Held (~290 KB > 4 KB and what the pty holds) until we are back.
+    wait_until(lambda: _held_in_write(remote.user.pw_uid, "seq"), timeout=REZUME_DEADLINE,
+               what="seq to wait on its terminal")
+    assert not done.exists()
     term.mark()
     term.send("\r")
     term.expect(r"last-49", timeout=REZUME_DEADLINE)
@@ -580,17 +581,6 @@ def _seq_through_an_outage(remote: Remote, sessmux: tuple[str, ...],
     term.line("exit 0")
     assert rezume_exit(term) == 0
     assert "output was skipped" not in term.text
-
-
-def test_a_held_program_waits_for_the_client_and_nothing_is_skipped(remote: Remote) -> None:
-    # The same 4 KB buffer at the default hold: the program waits for us.
-    def held(done: Path) -> None:
-        # Held (~290 KB > 4 KB and what the pty holds) until we are back.
-        wait_until(lambda: _held_in_write(remote.user.pw_uid, "seq"), timeout=REZUME_DEADLINE,
-                   what="seq to wait on its terminal")
-        assert not done.exists()
-
-    _seq_through_an_outage(remote, ("-b", "4k"), held)
 
 
 def _held_in_write(uid: int, name: str) -> bool:
