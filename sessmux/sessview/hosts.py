@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sessmux.core.errors import LEFT, NOT_FOUND
@@ -38,7 +38,7 @@ INTERVAL = 5.0  # seconds between rounds of asking the hosts
 TIMEOUT = 8.0  # seconds one host has to answer in a round
 SNAPSHOT_TIMEOUT = 4.0  # seconds a host has to send the previewed session's newest lines
 PREVIEW_ROWS, PREVIEW_COLS = 24, 80  # the snapshot's screen
-_SHIFTED = ("created", "activity", "disconnected_at")
+_SHIFTED = ("created", "activity", "disconnected_at", "waiting")  # times: the host's clock
 _REZUME_WITH_ARG = frozenset("piJFlo")  # the ssh options rezume passes on
 _REZUME_FLAGS = frozenset("46ACv")
 
@@ -56,30 +56,21 @@ def snapshots(answer: remote.Answer, now: float) -> list[Snapshot]:
     shift = now - listing.now if listing.now is not None else 0.0
     found = []
     for st in listing.sessions:
-        status: dict[str, Any] = dict(st)
-        for field in _SHIFTED:
-            if isinstance(status.get(field), int | float):
-                status[field] = status[field] + shift
-        status.update(on_our_clock(status, shift))
+        status = _moved(st, _SHIFTED, shift)
+        if isinstance(status.get("running"), dict):
+            status["running"] = _moved(status["running"], ("since",), shift)
+        if isinstance(status.get("events"), list):
+            status["events"] = [_moved(ev, ("at", "since"), shift) for ev in status["events"]]
         snap = Snapshot(status, None, None)
         snap.name = key_of(answer.host, str(st["name"]))
         found.append(snap)
     return found
 
 
-def on_our_clock(status: dict[str, Any], shift: float) -> dict[str, Any]:
-    """A remote session's wait, running command and events, their times moved to our clock."""
-    out: dict[str, Any] = {}
-    if isinstance(status.get("waiting"), int | float):
-        out["waiting"] = status["waiting"] + shift
-    running = status.get("running")
-    if isinstance(running, dict) and isinstance(running.get("since"), int | float):
-        out["running"] = {**running, "since": running["since"] + shift}
-    events = status.get("events")
-    if isinstance(events, list):
-        out["events"] = [{**ev, **{k: ev[k] + shift for k in ("at", "since")
-                                   if isinstance(ev.get(k), int | float)}} for ev in events]
-    return out
+def _moved(fields: Mapping[str, Any], times: tuple[str, ...], shift: float) -> dict[str, Any]:
+    """A copy of ``fields`` with the ``times`` it has moved by ``shift`` seconds."""
+    return {**fields, **{k: fields[k] + shift for k in times
+                         if isinstance(fields.get(k), int | float)}}
 
 
 def rezume_argv(host: Host, name: str, env: dict[str, str] | os._Environ[str]) -> list[str]:
