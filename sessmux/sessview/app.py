@@ -29,6 +29,7 @@ from sessmux.sessview.browser import HELP, PALETTE, Browser, Dialog, MinSize, ov
 from sessmux.sessview.info import attention_first, describe
 from sessmux.sessview.poll import Snapshot, poller
 from sessmux.sessview.tiling import Tiling
+from sessmux.sessview.typeahead import Screen
 from sessmux.sessview.watch import Watch
 from sessmux.system import signals
 
@@ -45,7 +46,7 @@ HANGUPS = (signal.SIGHUP, signal.SIGTERM, signal.SIGQUIT)  # they end sessview
 class App:
     """The browser and, on ``t`` or ``-t``, the tiles."""
 
-    def __init__(self, directory: str, screen: Any, detach_key: int | None = None) -> None:
+    def __init__(self, directory: str, screen: Screen, detach_key: int | None = None) -> None:
         self.directory = directory
         self.screen = screen
         self.detach_key = detach_key
@@ -127,8 +128,7 @@ class App:
 
     def _keys_typed_ahead(self) -> None:
         """Keys typed while sessview started act on the first list (Enter attaches)."""
-        take = getattr(self.screen, "typed_ahead", None)
-        keys = take() if take is not None else []
+        keys = self.screen.typed_ahead()
         if keys:
             self.loop.process_input(keys)
 

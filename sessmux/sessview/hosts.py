@@ -33,6 +33,7 @@ from sessmux.remote.snapshot import snapshot
 from sessmux.sessview.app import App
 from sessmux.sessview.info import describe, state
 from sessmux.sessview.poll import Rounds, Snapshot
+from sessmux.sessview.typeahead import Screen
 
 INTERVAL = 5.0  # seconds between rounds of asking the hosts
 TIMEOUT = 8.0  # seconds one host has to answer in a round
@@ -117,7 +118,7 @@ def host_rounds(hosts: list[Host], wake_fd: int, previewed: Callable[[], tuple[H
 class HostsApp(App):
     """The browser, with every host's sessions under its own title."""
 
-    def __init__(self, directory: str, screen: Any, detach_key: int | None,
+    def __init__(self, directory: str, screen: Screen, detach_key: int | None,
                  hosts: list[Host]) -> None:
         super().__init__(directory, screen, detach_key)
         self.hosts = hosts
